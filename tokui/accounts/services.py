@@ -1,0 +1,405 @@
+"""Writes to the customer data bank: accounts and contacts.
+
+Every function checks the actor's rights itself, validates all fields at once, writes in one
+transaction and records one audit event with the changed fields (old and new values).
+"""
+
+import re
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from tokui.accounts.constants import (
+    ACCOUNT_EDITABLE_FIELDS,
+    CONTACT_EDITABLE_FIELDS,
+    AccountKind,
+    AccountTier,
+)
+from tokui.accounts.models import Account, Contact, account_scope
+from tokui.core.audit import audit_record, diff, snapshot
+from tokui.core.exceptions import ApplicationError, Conflict, NotFound, PermissionDenied
+from tokui.core.japanese import (
+    fold,
+    normalize_corporate_number,
+    normalize_kana_reading,
+    normalize_phone,
+    normalize_postal_code,
+)
+from tokui.core.models import AuditEvent
+from tokui.core.validation import (
+    ErrorCollector,
+    check_plain_text,
+    check_text_fields,
+    normalize_email,
+    normalize_url,
+)
+from tokui.users.models import User
+from tokui.users.selectors import user_assignable_owners
+
+
+# Identifiers are typed in many shapes (hyphens, spaces, 〒, +81 …) and stored normalised.
+_RAW_LIMITS = {"corporate_number": 20, "phone": 30, "fax": 30, "mobile": 30, "postal_code": 10}
+
+
+def _digits(e164: str) -> str:
+    """National digits of a stored +81 number (``0312345678``) so people can search as they dial."""
+    if e164.startswith("+81"):
+        return "0" + e164[3:]
+    return e164.lstrip("+")
+
+
+def _require_editor(actor: User) -> None:
+    if not actor.may_edit_accounts:
+        raise PermissionDenied(_("Your role can read accounts but not change them."))
+
+
+def _check_version(*, record: Account | Contact, version: int | None) -> None:
+    """Refuse a stale edit: the form or client loaded an older version than the one stored."""
+    if version is None or version == record.version:
+        return
+    last = (
+        AuditEvent.objects.filter(target_type=record._meta.label_lower, target_id=str(record.pk))
+        .select_related("actor")
+        .first()
+    )
+    who = str(last.actor) if last and last.actor else _("someone else")
+    when = timezone.localtime(last.at).strftime("%Y-%m-%d %H:%M") if last else ""
+    raise Conflict(
+        _(
+            "%(who)s changed this record (%(when)s) while you were editing it. Your changes were "
+            "not saved: reload to see the current values, then make your change again."
+        )
+        % {"who": who, "when": when}
+    )
+
+
+def _clean_account(*, actor: User, data: dict[str, Any], current: Account | None) -> dict[str, Any]:
+    """Validate and normalise account fields; raises one ApplicationError listing every problem."""
+    unknown = set(data) - set(ACCOUNT_EDITABLE_FIELDS)
+    if unknown:
+        raise ApplicationError(
+            _("Unknown fields: %(f)s") % {"f": ", ".join(sorted(unknown))}, status=422
+        )
+    errors = ErrorCollector()
+    text = {k: v for k, v in data.items() if k != "owner"}
+    check_text_fields(Account, text, errors, raw_limits=_RAW_LIMITS)
+    if errors.errors:
+        errors.raise_if_any()
+    clean: dict[str, Any] = {}
+    for key, value in text.items():
+        clean[key] = value.strip() if isinstance(value, str) else value
+
+    if "name" in clean and not clean["name"]:
+        errors.add("name", _("Enter the company name."))
+    if "name_kana" in clean:
+        clean["name_kana"] = errors.run(
+            "name_kana", normalize_kana_reading, clean["name_kana"], field="name_kana"
+        )
+    if "kind" in clean and clean["kind"] not in AccountKind.values:
+        errors.add("kind", _("Choose one of: %(v)s.") % {"v": ", ".join(AccountKind.values)})
+    if "tier" in clean and clean["tier"] not in AccountTier.values:
+        errors.add("tier", _("Choose one of: %(v)s.") % {"v": ", ".join(AccountTier.values)})
+    if "corporate_number" in clean:
+        if clean["corporate_number"]:
+            number = errors.run(
+                "corporate_number", normalize_corporate_number, clean["corporate_number"]
+            )
+            clean["corporate_number"] = number
+            taken = Account.objects.filter(corporate_number=number)
+            if current is not None:
+                taken = taken.exclude(pk=current.pk)
+            if number and taken.exists():
+                errors.add(
+                    "corporate_number",
+                    _("Another account already has corporate number %(n)s.") % {"n": number},
+                )
+        else:
+            clean["corporate_number"] = None
+    for phone_field in ("phone", "fax"):
+        if phone_field in clean:
+            clean[phone_field] = (
+                errors.run(phone_field, normalize_phone, clean[phone_field], field=phone_field)
+                or ""
+            )
+    if "postal_code" in clean:
+        clean["postal_code"] = (
+            errors.run("postal_code", normalize_postal_code, clean["postal_code"]) or ""
+        )
+    if "website" in clean:
+        clean["website"] = normalize_url(clean["website"], errors)
+        if len(clean["website"]) > 300:
+            errors.add("website", _("The web address is too long."))
+    if "notes" in clean:
+        check_plain_text("notes", clean["notes"], errors)
+
+    if "owner" in data:
+        owner = data["owner"]
+        if owner is None:
+            errors.add("owner", _("Choose an owner."))
+        elif not user_assignable_owners(viewer=actor).filter(pk=owner.pk).exists():
+            errors.add(
+                "owner",
+                _("You cannot make %(user)s the owner: choose yourself or someone in your team.")
+                % {"user": owner.username},
+            )
+        else:
+            clean["owner"] = owner
+    errors.raise_if_any()
+    return clean
+
+
+def _refresh_derived_account(account: Account) -> None:
+    account.sort_key = fold(account.name_kana or account.name)[:200]
+    parts = [
+        account.name,
+        account.name_kana,
+        account.corporate_number or "",
+        _digits(account.phone),
+        account.industry,
+        account.prefecture,
+        account.city,
+        account.website.split("://", 1)[-1],
+    ]
+    account.search_text = "|".join(fold(p) for p in parts if p)
+
+
+@transaction.atomic
+def account_create(*, actor: User, data: dict[str, Any]) -> Account:
+    """Create an account. The owner defaults to the actor."""
+    _require_editor(actor)
+    data = dict(data)
+    data.setdefault("owner", actor)
+    clean = _clean_account(actor=actor, data=data, current=None)
+    if not clean.get("name"):
+        raise ApplicationError(_("Enter the company name."), field="name", status=422)
+    account = Account(**clean)
+    _refresh_derived_account(account)
+    account.save()
+    fields = [f for f in ACCOUNT_EDITABLE_FIELDS if f in clean or f in ("kind", "tier")]
+    audit_record(
+        actor=actor,
+        action="accounts.account.created",
+        target=account,
+        changes=diff({}, snapshot(account, fields)),
+        scope=account_scope(account.pk),
+    )
+    return account
+
+
+def _locked_visible_account(*, actor: User, account_id: int) -> Account:
+    account = (
+        Account.objects.visible_to(actor).select_for_update().filter(pk=account_id).first()
+    )
+    if account is None:
+        raise NotFound(_("No such account."))
+    return account
+
+
+@transaction.atomic
+def account_update(
+    *, actor: User, account: Account, data: dict[str, Any], version: int | None = None
+) -> Account:
+    """Change an account's fields. ``version`` is what the editor loaded: a stale one is refused."""
+    _require_editor(actor)
+    account = _locked_visible_account(actor=actor, account_id=account.pk)
+    if account.is_archived:
+        raise ApplicationError(_("This account is archived: restore it before changing it."))
+    _check_version(record=account, version=version)
+    clean = _clean_account(actor=actor, data=data, current=account)
+    before = snapshot(account, clean.keys())
+    for key, value in clean.items():
+        setattr(account, key, value)
+    changes = diff(before, snapshot(account, clean.keys()))
+    if not changes:
+        return account
+    _refresh_derived_account(account)
+    account.version += 1
+    account.updated_at = timezone.now()
+    account.save(
+        update_fields=[*clean.keys(), "sort_key", "search_text", "version", "updated_at"]
+    )
+    audit_record(
+        actor=actor,
+        action="accounts.account.updated",
+        target=account,
+        changes=changes,
+        scope=account_scope(account.pk),
+    )
+    return account
+
+
+@transaction.atomic
+def account_archive(*, actor: User, account: Account, version: int | None = None) -> Account:
+    """Archive (soft-delete) an account: it leaves the lists but keeps its history."""
+    _require_editor(actor)
+    account = _locked_visible_account(actor=actor, account_id=account.pk)
+    if account.is_archived:
+        return account
+    _check_version(record=account, version=version)
+    account.archived_at = timezone.now()
+    account.version += 1
+    account.updated_at = account.archived_at
+    account.save(update_fields=["archived_at", "version", "updated_at"])
+    audit_record(
+        actor=actor,
+        action="accounts.account.archived",
+        target=account,
+        changes={"archived": [False, True]},
+        scope=account_scope(account.pk),
+    )
+    return account
+
+
+@transaction.atomic
+def account_restore(*, actor: User, account: Account) -> Account:
+    _require_editor(actor)
+    account = _locked_visible_account(actor=actor, account_id=account.pk)
+    if not account.is_archived:
+        return account
+    account.archived_at = None
+    account.version += 1
+    account.updated_at = timezone.now()
+    account.save(update_fields=["archived_at", "version", "updated_at"])
+    audit_record(
+        actor=actor,
+        action="accounts.account.restored",
+        target=account,
+        changes={"archived": [True, False]},
+        scope=account_scope(account.pk),
+    )
+    return account
+
+
+def _clean_contact(data: dict[str, Any]) -> dict[str, Any]:
+    unknown = set(data) - set(CONTACT_EDITABLE_FIELDS)
+    if unknown:
+        raise ApplicationError(
+            _("Unknown fields: %(f)s") % {"f": ", ".join(sorted(unknown))}, status=422
+        )
+    errors = ErrorCollector()
+    check_text_fields(Contact, data, errors, raw_limits=_RAW_LIMITS)
+    errors.raise_if_any()
+    clean = {k: (v.strip() if isinstance(v, str) else v) for k, v in data.items()}
+    if "family_name" in clean and not clean["family_name"]:
+        errors.add("family_name", _("Enter the family name."))
+    for kana_field in ("family_name_kana", "given_name_kana"):
+        if kana_field in clean:
+            clean[kana_field] = errors.run(
+                kana_field, normalize_kana_reading, clean[kana_field], field=kana_field
+            )
+    if "email" in clean:
+        clean["email"] = normalize_email(clean["email"], errors)
+    for phone_field in ("phone", "mobile"):
+        if phone_field in clean:
+            clean[phone_field] = (
+                errors.run(phone_field, normalize_phone, clean[phone_field], field=phone_field)
+                or ""
+            )
+    if "marketing_consent" in clean and not isinstance(clean["marketing_consent"], bool):
+        errors.add("marketing_consent", _("Answer yes or no."))
+    if "notes" in clean:
+        check_plain_text("notes", clean["notes"], errors)
+    errors.raise_if_any()
+    return clean
+
+
+def _refresh_derived_contact(contact: Contact) -> None:
+    reading = " ".join(p for p in (contact.family_name_kana, contact.given_name_kana) if p)
+    contact.sort_key = fold(reading or contact.full_name)[:200]
+    parts = [
+        contact.family_name + contact.given_name,
+        contact.given_name + contact.family_name,
+        contact.family_name_kana + contact.given_name_kana,
+        contact.email,
+        _digits(contact.phone),
+        _digits(contact.mobile),
+        contact.department,
+        contact.title,
+    ]
+    contact.search_text = "|".join(fold(re.sub(r"\s+", "", p)) for p in parts if p)
+
+
+@transaction.atomic
+def contact_create(*, actor: User, account: Account, data: dict[str, Any]) -> Contact:
+    _require_editor(actor)
+    account = _locked_visible_account(actor=actor, account_id=account.pk)
+    if account.is_archived:
+        raise ApplicationError(_("This account is archived: restore it before adding contacts."))
+    clean = _clean_contact(data)
+    if not clean.get("family_name"):
+        raise ApplicationError(_("Enter the family name."), field="family_name", status=422)
+    contact = Contact(account=account, **clean)
+    _refresh_derived_contact(contact)
+    contact.save()
+    audit_record(
+        actor=actor,
+        action="accounts.contact.created",
+        target=contact,
+        changes=diff({}, snapshot(contact, clean.keys())),
+        scope=account_scope(account.pk),
+    )
+    return contact
+
+
+def _locked_visible_contact(*, actor: User, contact_id: int) -> Contact:
+    contact = (
+        Contact.objects.visible_to(actor).select_for_update().filter(pk=contact_id).first()
+    )
+    if contact is None:
+        raise NotFound(_("No such contact."))
+    return contact
+
+
+@transaction.atomic
+def contact_update(
+    *, actor: User, contact: Contact, data: dict[str, Any], version: int | None = None
+) -> Contact:
+    _require_editor(actor)
+    contact = _locked_visible_contact(actor=actor, contact_id=contact.pk)
+    if contact.is_archived:
+        raise ApplicationError(_("This contact is archived."))
+    _check_version(record=contact, version=version)
+    clean = _clean_contact(data)
+    before = snapshot(contact, clean.keys())
+    for key, value in clean.items():
+        setattr(contact, key, value)
+    changes = diff(before, snapshot(contact, clean.keys()))
+    if not changes:
+        return contact
+    _refresh_derived_contact(contact)
+    contact.version += 1
+    contact.updated_at = timezone.now()
+    contact.save(
+        update_fields=[*clean.keys(), "sort_key", "search_text", "version", "updated_at"]
+    )
+    audit_record(
+        actor=actor,
+        action="accounts.contact.updated",
+        target=contact,
+        changes=changes,
+        scope=account_scope(contact.account_id),
+    )
+    return contact
+
+
+@transaction.atomic
+def contact_archive(*, actor: User, contact: Contact, version: int | None = None) -> Contact:
+    _require_editor(actor)
+    contact = _locked_visible_contact(actor=actor, contact_id=contact.pk)
+    if contact.is_archived:
+        return contact
+    _check_version(record=contact, version=version)
+    contact.archived_at = timezone.now()
+    contact.version += 1
+    contact.updated_at = contact.archived_at
+    contact.save(update_fields=["archived_at", "version", "updated_at"])
+    audit_record(
+        actor=actor,
+        action="accounts.contact.archived",
+        target=contact,
+        changes={"archived": [False, True]},
+        scope=account_scope(contact.account_id),
+    )
+    return contact

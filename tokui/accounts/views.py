@@ -1,0 +1,230 @@
+"""Pages of the customer data bank. Thin: parse, call a selector or service, render."""
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from tokui.accounts import selectors, services
+from tokui.accounts.constants import (
+    ACCOUNT_EDITABLE_FIELDS,
+    CONTACT_EDITABLE_FIELDS,
+    AccountKind,
+    AccountTier,
+)
+from tokui.accounts.forms import AccountForm, ContactForm
+from tokui.core.exceptions import ApplicationError, PermissionDenied
+from tokui.core.pagination import page_slice, parse_positive_int
+from tokui.core.views import is_htmx, maps_service_errors, query_flag
+from tokui.users.selectors import user_assignable_owners
+
+
+def _require_editor(request: HttpRequest) -> None:
+    if not request.user.may_edit_accounts:
+        raise PermissionDenied(_("Your role can read accounts but not change them."))
+
+
+@maps_service_errors
+def account_index(request: HttpRequest) -> TemplateResponse:
+    filters = {
+        "search": request.GET.get("q", "").strip()[:200],
+        "kind": request.GET.get("kind") if request.GET.get("kind") in AccountKind.values else None,
+        "tier": request.GET.get("tier") if request.GET.get("tier") in AccountTier.values else None,
+        "owner": request.GET.get("owner", "")[:150] or None,
+        "archived": query_flag(request, "archived"),
+        "sort": request.GET.get("sort", "name"),
+    }
+    accounts = selectors.account_list(viewer=request.user, **filters)
+    page = page_slice(accounts, page=parse_positive_int(request.GET.get("page"), 1, 10**6))
+    template = "accounts/account_index.html"
+    if is_htmx(request):
+        template += "#results"
+    context = {
+        "page": page,
+        "filters": filters,
+        "kinds": AccountKind.choices,
+        "tiers": AccountTier.choices,
+        "owners": user_assignable_owners(viewer=request.user)
+        if not request.user.sees_all_accounts
+        else None,
+        "sort": filters["sort"],
+    }
+    return TemplateResponse(request, template, context)
+
+
+@maps_service_errors
+def account_detail(request: HttpRequest, account_id: int) -> TemplateResponse:
+    account = selectors.account_get(viewer=request.user, account_id=account_id)
+    contacts = selectors.contact_list(viewer=request.user, account_id=account.pk)
+    history = selectors.account_history(viewer=request.user, account=account)
+    return TemplateResponse(
+        request,
+        "accounts/account_detail.html",
+        {"account": account, "contacts": list(contacts), "history": list(history)},
+    )
+
+
+@maps_service_errors
+@require_http_methods(["GET", "POST"])
+def account_create(request: HttpRequest) -> HttpResponse:
+    _require_editor(request)
+    form = AccountForm(request.POST or None, viewer=request.user, initial={"owner": request.user})
+    if request.method == "POST" and form.is_valid():
+        try:
+            account = services.account_create(actor=request.user, data=form.service_data())
+        except ApplicationError as exc:
+            form.add_service_error(exc)
+        else:
+            messages.success(request, _("Account “%(name)s” created.") % {"name": account.name})
+            return redirect("accounts:detail", account_id=account.pk)
+    return TemplateResponse(
+        request, "accounts/account_form.html", {"form": form, "account": None}, status=_status(form)
+    )
+
+
+def _status(form: AccountForm | ContactForm) -> int:
+    return 422 if form.is_bound and form.errors else 200
+
+
+@maps_service_errors
+@require_http_methods(["GET", "POST"])
+def account_edit(request: HttpRequest, account_id: int) -> HttpResponse:
+    account = selectors.account_get(viewer=request.user, account_id=account_id)
+    _require_editor(request)
+    initial = {name: getattr(account, name) for name in ACCOUNT_EDITABLE_FIELDS}
+    initial["version"] = account.version
+    form = AccountForm(request.POST or None, viewer=request.user, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.account_update(
+                actor=request.user,
+                account=account,
+                data=form.service_data(),
+                version=form.cleaned_data.get("version"),
+            )
+        except ApplicationError as exc:
+            form.add_service_error(exc)
+        else:
+            messages.success(request, _("Changes saved."))
+            return redirect("accounts:detail", account_id=account.pk)
+    return TemplateResponse(
+        request,
+        "accounts/account_form.html",
+        {"form": form, "account": account},
+        status=_status(form),
+    )
+
+
+@maps_service_errors
+@require_POST
+def account_archive(request: HttpRequest, account_id: int) -> HttpResponseRedirect:
+    account = selectors.account_get(viewer=request.user, account_id=account_id)
+    try:
+        services.account_archive(actor=request.user, account=account)
+    except ApplicationError as exc:
+        if exc.status in (403, 404):
+            raise
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request,
+            _("“%(name)s” archived. It no longer appears in lists; you can restore it here.")
+            % {"name": account.name},
+        )
+    return redirect("accounts:detail", account_id=account.pk)
+
+
+@maps_service_errors
+@require_POST
+def account_restore(request: HttpRequest, account_id: int) -> HttpResponseRedirect:
+    account = selectors.account_get(viewer=request.user, account_id=account_id)
+    services.account_restore(actor=request.user, account=account)
+    messages.success(request, _("“%(name)s” restored.") % {"name": account.name})
+    return redirect("accounts:detail", account_id=account.pk)
+
+
+@maps_service_errors
+def contact_index(request: HttpRequest) -> TemplateResponse:
+    search = request.GET.get("q", "").strip()[:200]
+    sort = request.GET.get("sort", "name")
+    contacts = selectors.contact_list(
+        viewer=request.user, search=search, archived=query_flag(request, "archived"), sort=sort
+    )
+    page = page_slice(contacts, page=parse_positive_int(request.GET.get("page"), 1, 10**6))
+    template = "accounts/contact_index.html"
+    if is_htmx(request):
+        template += "#results"
+    return TemplateResponse(
+        request, template, {"page": page, "filters": {"search": search}, "sort": sort}
+    )
+
+
+@maps_service_errors
+def contact_detail(request: HttpRequest, contact_id: int) -> TemplateResponse:
+    contact = selectors.contact_get(viewer=request.user, contact_id=contact_id)
+    return TemplateResponse(request, "accounts/contact_detail.html", {"contact": contact})
+
+
+@maps_service_errors
+@require_http_methods(["GET", "POST"])
+def contact_create(request: HttpRequest, account_id: int) -> HttpResponse:
+    account = selectors.account_get(viewer=request.user, account_id=account_id)
+    _require_editor(request)
+    form = ContactForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            contact = services.contact_create(
+                actor=request.user, account=account, data=form.service_data()
+            )
+        except ApplicationError as exc:
+            form.add_service_error(exc)
+        else:
+            messages.success(request, _("Contact “%(name)s” added.") % {"name": contact})
+            return redirect("accounts:detail", account_id=account.pk)
+    return TemplateResponse(
+        request,
+        "accounts/contact_form.html",
+        {"form": form, "account": account, "contact": None},
+        status=_status(form),
+    )
+
+
+@maps_service_errors
+@require_http_methods(["GET", "POST"])
+def contact_edit(request: HttpRequest, contact_id: int) -> HttpResponse:
+    contact = selectors.contact_get(viewer=request.user, contact_id=contact_id)
+    _require_editor(request)
+    initial = {name: getattr(contact, name) for name in CONTACT_EDITABLE_FIELDS}
+    initial["version"] = contact.version
+    form = ContactForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.contact_update(
+                actor=request.user,
+                contact=contact,
+                data=form.service_data(),
+                version=form.cleaned_data.get("version"),
+            )
+        except ApplicationError as exc:
+            form.add_service_error(exc)
+        else:
+            messages.success(request, _("Changes saved."))
+            return redirect("accounts:contact_detail", contact_id=contact.pk)
+    return TemplateResponse(
+        request,
+        "accounts/contact_form.html",
+        {"form": form, "account": contact.account, "contact": contact},
+        status=_status(form),
+    )
+
+
+@maps_service_errors
+@require_POST
+def contact_archive(request: HttpRequest, contact_id: int) -> HttpResponseRedirect:
+    contact = selectors.contact_get(viewer=request.user, contact_id=contact_id)
+    services.contact_archive(actor=request.user, contact=contact)
+    messages.success(request, _("Contact “%(name)s” archived.") % {"name": contact})
+    return HttpResponseRedirect(reverse("accounts:detail", args=[contact.account_id]))

@@ -1,0 +1,164 @@
+"""/api/v1/accounts and /api/v1/contacts: the same selectors and services as the pages."""
+
+from typing import Any
+
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
+from ninja import Query, Router, Schema, Status
+from pydantic import Field
+
+from tokui.accounts import selectors, services
+from tokui.accounts.constants import ACCOUNT_SORTS, CONTACT_SORTS, AccountKind, AccountTier
+from tokui.api.schemas import (
+    AccountCreate,
+    AccountOut,
+    AccountPage,
+    AccountPatch,
+    ContactCreate,
+    ContactOut,
+    ContactPage,
+    ContactPatch,
+    ErrorOut,
+    drop_nones,
+)
+from tokui.core.exceptions import ApplicationError
+from tokui.core.pagination import MAX_PAGE, page_slice
+from tokui.users.selectors import user_get_by_username
+
+router = Router(tags=["accounts"])
+ERRORS: dict[int, Any] = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut,
+                          409: ErrorOut, 422: ErrorOut}
+
+
+class PageQuery(Schema):
+    q: str = Field("", max_length=200, description="Search: name, reading, number, phone, …")
+    page: int = Field(1, ge=1, le=MAX_PAGE)
+    page_size: int = Field(50, ge=1, le=200)
+    archived: bool = Field(False, description="List archived records instead of current ones.")
+
+
+class AccountQuery(PageQuery):
+    kind: AccountKind | None = None
+    tier: AccountTier | None = None
+    owner: str | None = Field(None, max_length=150, description="Owner's user name.")
+    sort: str = Field("name", pattern="^(" + "|".join(ACCOUNT_SORTS) + ")$")
+
+
+class ContactQuery(PageQuery):
+    account: int | None = Field(None, ge=1, le=2**62)
+    sort: str = Field("name", pattern="^(" + "|".join(CONTACT_SORTS) + ")$")
+
+
+def _resolve_owner(data: dict[str, Any]) -> dict[str, Any]:
+    if "owner" in data:
+        username = data["owner"]
+        owner = user_get_by_username(username=username) if username else None
+        if owner is None and username:
+            raise ApplicationError(
+                _("There is no user named “%(u)s”.") % {"u": username}, field="owner", status=422
+            )
+        if owner is None:
+            data.pop("owner")
+        else:
+            data["owner"] = owner
+    return data
+
+
+@router.get("/accounts", response={200: AccountPage, **ERRORS}, summary="List accounts")
+def list_accounts(request: HttpRequest, filters: Query[AccountQuery]) -> dict[str, Any]:
+    qs = selectors.account_list(
+        viewer=request.user,
+        search=filters.q,
+        kind=filters.kind,
+        tier=filters.tier,
+        owner=filters.owner,
+        archived=filters.archived,
+        sort=filters.sort,
+    )
+    page = page_slice(qs, page=filters.page, page_size=filters.page_size)
+    return {"items": page.items, "count": page.count}
+
+
+@router.post("/accounts", response={201: AccountOut, **ERRORS}, summary="Create an account")
+def create_account(request: HttpRequest, payload: AccountCreate) -> Status:
+    data = _resolve_owner(payload.model_dump())
+    return Status(201, services.account_create(actor=request.user, data=data))
+
+
+@router.get("/accounts/{account_id}", response={200: AccountOut, **ERRORS}, summary="Get an account")
+def get_account(request: HttpRequest, account_id: int) -> Any:
+    return selectors.account_get(viewer=request.user, account_id=account_id)
+
+
+@router.patch(
+    "/accounts/{account_id}", response={200: AccountOut, **ERRORS}, summary="Change an account"
+)
+def update_account(request: HttpRequest, account_id: int, payload: AccountPatch) -> Any:
+    account = selectors.account_get(viewer=request.user, account_id=account_id)
+    data = drop_nones(payload.model_dump(exclude_unset=True), keep=("corporate_number",))
+    version = data.pop("version", None)
+    data = _resolve_owner(data)
+    return services.account_update(
+        actor=request.user, account=account, data=data, version=version
+    )
+
+
+@router.delete(
+    "/accounts/{account_id}", response={204: None, **ERRORS}, summary="Archive an account"
+)
+def archive_account(request: HttpRequest, account_id: int) -> Status:
+    account = selectors.account_get(viewer=request.user, account_id=account_id)
+    services.account_archive(actor=request.user, account=account)
+    return Status(204, None)
+
+
+@router.get("/contacts", response={200: ContactPage, **ERRORS}, summary="List contacts")
+def list_contacts(request: HttpRequest, filters: Query[ContactQuery]) -> dict[str, Any]:
+    qs = selectors.contact_list(
+        viewer=request.user,
+        search=filters.q,
+        account_id=filters.account,
+        archived=filters.archived,
+        sort=filters.sort,
+    )
+    page = page_slice(qs, page=filters.page, page_size=filters.page_size)
+    return {"items": page.items, "count": page.count}
+
+
+@router.post("/contacts", response={201: ContactOut, **ERRORS}, summary="Add a contact")
+def create_contact(request: HttpRequest, payload: ContactCreate) -> Status:
+    data = payload.model_dump()
+    account_id = data.pop("account")
+    try:
+        account = selectors.account_get(viewer=request.user, account_id=account_id)
+    except ApplicationError as exc:
+        raise ApplicationError(
+            _("No such account: %(id)s.") % {"id": account_id}, field="account", status=422
+        ) from exc
+    return Status(201, services.contact_create(actor=request.user, account=account, data=data))
+
+
+@router.get("/contacts/{contact_id}", response={200: ContactOut, **ERRORS}, summary="Get a contact")
+def get_contact(request: HttpRequest, contact_id: int) -> Any:
+    return selectors.contact_get(viewer=request.user, contact_id=contact_id)
+
+
+@router.patch(
+    "/contacts/{contact_id}", response={200: ContactOut, **ERRORS}, summary="Change a contact"
+)
+def update_contact(request: HttpRequest, contact_id: int, payload: ContactPatch) -> Any:
+    contact = selectors.contact_get(viewer=request.user, contact_id=contact_id)
+    data = drop_nones(payload.model_dump(exclude_unset=True))
+    version = data.pop("version", None)
+    return services.contact_update(
+        actor=request.user, contact=contact, data=data, version=version
+    )
+
+
+@router.delete(
+    "/contacts/{contact_id}", response={204: None, **ERRORS}, summary="Archive a contact"
+)
+def archive_contact(request: HttpRequest, contact_id: int) -> Status:
+    contact = selectors.contact_get(viewer=request.user, contact_id=contact_id)
+    services.contact_archive(actor=request.user, contact=contact)
+    return Status(204, None)

@@ -1,0 +1,176 @@
+"""Shapes of the API's requests and answers (v1). Limits mirror the model fields."""
+
+from datetime import datetime
+from typing import Any
+
+from ninja import Schema
+from pydantic import ConfigDict, Field
+
+from tokui.accounts.constants import AccountKind, AccountTier
+from tokui.accounts.models import Account, Contact
+
+
+class Strict(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+
+class AccountOut(Schema):
+    id: int
+    name: str
+    name_kana: str
+    kind: AccountKind
+    tier: AccountTier
+    owner: str = Field(description="The owner's user name.")
+    industry: str
+    corporate_number: str | None
+    website: str
+    phone: str = Field(description="E.164, e.g. +81312345678.")
+    fax: str
+    postal_code: str = Field(description="7 digits.")
+    prefecture: str
+    city: str
+    street: str
+    building: str
+    notes: str
+    version: int = Field(description="Send it back with a PATCH to refuse stale edits.")
+    archived: bool
+    created_at: datetime
+    updated_at: datetime
+
+    @staticmethod
+    def resolve_owner(obj: Account) -> str:
+        return obj.owner.username
+
+    @staticmethod
+    def resolve_archived(obj: Account) -> bool:
+        return obj.archived_at is not None
+
+
+class AccountPage(Schema):
+    items: list[AccountOut]
+    count: int
+
+
+class AccountFields(Strict):
+    name_kana: str = Field("", max_length=200)
+    kind: AccountKind = AccountKind.PROSPECT
+    tier: AccountTier = AccountTier.STANDARD
+    owner: str | None = Field(None, max_length=150, description="User name; defaults to you.")
+    industry: str = Field("", max_length=100)
+    corporate_number: str | None = Field(None, max_length=20)
+    website: str = Field("", max_length=300)
+    phone: str = Field("", max_length=30)
+    fax: str = Field("", max_length=30)
+    postal_code: str = Field("", max_length=10)
+    prefecture: str = Field("", max_length=20)
+    city: str = Field("", max_length=100)
+    street: str = Field("", max_length=200)
+    building: str = Field("", max_length=200)
+    notes: str = Field("", max_length=10000)
+
+
+class AccountCreate(AccountFields):
+    name: str = Field(..., min_length=1, max_length=200)
+
+
+class AccountPatch(Strict):
+    name: str | None = Field(None, min_length=1, max_length=200)
+    name_kana: str | None = Field(None, max_length=200)
+    kind: AccountKind | None = None
+    tier: AccountTier | None = None
+    owner: str | None = Field(None, max_length=150)
+    industry: str | None = Field(None, max_length=100)
+    corporate_number: str | None = Field(None, max_length=20)
+    website: str | None = Field(None, max_length=300)
+    phone: str | None = Field(None, max_length=30)
+    fax: str | None = Field(None, max_length=30)
+    postal_code: str | None = Field(None, max_length=10)
+    prefecture: str | None = Field(None, max_length=20)
+    city: str | None = Field(None, max_length=100)
+    street: str | None = Field(None, max_length=200)
+    building: str | None = Field(None, max_length=200)
+    notes: str | None = Field(None, max_length=10000)
+    version: int | None = Field(None, ge=1, le=2**31, description="The version you loaded.")
+
+
+class ContactOut(Schema):
+    id: int
+    account: int
+    account_name: str
+    family_name: str
+    given_name: str
+    family_name_kana: str
+    given_name_kana: str
+    title: str
+    department: str
+    email: str
+    phone: str
+    mobile: str
+    marketing_consent: bool
+    notes: str
+    version: int
+    archived: bool
+    created_at: datetime
+    updated_at: datetime
+
+    @staticmethod
+    def resolve_account(obj: Contact) -> int:
+        return obj.account_id
+
+    @staticmethod
+    def resolve_account_name(obj: Contact) -> str:
+        return obj.account.name
+
+    @staticmethod
+    def resolve_archived(obj: Contact) -> bool:
+        return obj.archived_at is not None
+
+
+class ContactPage(Schema):
+    items: list[ContactOut]
+    count: int
+
+
+class ContactCreate(Strict):
+    account: int = Field(..., ge=1, le=2**62)
+    family_name: str = Field(..., min_length=1, max_length=100)
+    given_name: str = Field("", max_length=100)
+    family_name_kana: str = Field("", max_length=100)
+    given_name_kana: str = Field("", max_length=100)
+    title: str = Field("", max_length=100)
+    department: str = Field("", max_length=100)
+    email: str = Field("", max_length=254)
+    phone: str = Field("", max_length=30)
+    mobile: str = Field("", max_length=30)
+    marketing_consent: bool = False
+    notes: str = Field("", max_length=10000)
+
+
+class ContactPatch(Strict):
+    family_name: str | None = Field(None, min_length=1, max_length=100)
+    given_name: str | None = Field(None, max_length=100)
+    family_name_kana: str | None = Field(None, max_length=100)
+    given_name_kana: str | None = Field(None, max_length=100)
+    title: str | None = Field(None, max_length=100)
+    department: str | None = Field(None, max_length=100)
+    email: str | None = Field(None, max_length=254)
+    phone: str | None = Field(None, max_length=30)
+    mobile: str | None = Field(None, max_length=30)
+    marketing_consent: bool | None = None
+    notes: str | None = Field(None, max_length=10000)
+    version: int | None = Field(None, ge=1, le=2**31)
+
+
+class ErrorDetail(Schema):
+    code: str
+    message: str
+    fields: dict[str, list[str]] | None = None
+
+
+class ErrorOut(Schema):
+    error: ErrorDetail
+
+
+def drop_nones(data: dict[str, Any], *, keep: tuple[str, ...] = ()) -> dict[str, Any]:
+    """PATCH fields sent as null mean "leave as is", except those that may be cleared."""
+    return {k: v for k, v in data.items() if v is not None or k in keep}

@@ -1,0 +1,25 @@
+from typing import Any
+
+from django.http import HttpRequest
+from django.urls import Resolver404, resolve
+
+from tokui.users.constants import Role
+
+
+def navigation(request: HttpRequest) -> dict[str, Any]:
+    """Which section of the navigation is current, and what the signed-in user may reach."""
+    section = ""
+    try:
+        match = resolve(request.path_info)
+        section = match.namespace or match.url_name or ""
+        if match.namespace == "accounts" and (match.url_name or "").startswith("contact"):
+            section = "contacts"
+    except Resolver404:
+        pass
+    user = getattr(request, "user", None)
+    return {
+        "nav_section": section,
+        "nav_is_admin": bool(
+            user and user.is_authenticated and user.is_staff and user.role == Role.ADMIN
+        ),
+    }
