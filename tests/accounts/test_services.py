@@ -1,5 +1,6 @@
 import pytest
 
+from tests.conftest import valid_corporate_number
 from tokui.accounts.models import Account, Contact
 from tokui.accounts.services import (
     account_archive,
@@ -11,7 +12,6 @@ from tokui.accounts.services import (
 )
 from tokui.core.exceptions import ApplicationError, Conflict, NotFound, PermissionDenied
 from tokui.core.models import AuditEvent
-from tests.conftest import valid_corporate_number
 
 
 def test_create_normalises_identifiers_and_records_who_created_it(kam):
@@ -104,7 +104,9 @@ def test_a_stale_edit_is_refused_and_names_who_changed_it(kam, am, make_account)
     loaded_version = account.version
     account_update(actor=am, account=account, data={"industry": "小売業"}, version=loaded_version)
     with pytest.raises(Conflict) as exc:
-        account_update(actor=kam, account=account, data={"industry": "製造業"}, version=loaded_version)
+        account_update(
+            actor=kam, account=account, data={"industry": "製造業"}, version=loaded_version
+        )
     assert "am" in exc.value.message
     account.refresh_from_db()
     assert account.industry == "小売業"
@@ -119,7 +121,9 @@ def test_a_foreign_owner_is_refused(kam, west_am, make_account):
     assert account.owner == kam
 
 
-def test_a_teammate_may_be_made_owner_and_the_head_may_choose_anyone(kam, am, head, west_am, make_account):
+def test_a_teammate_may_be_made_owner_and_the_head_may_choose_anyone(
+    kam, am, head, west_am, make_account
+):
     account = make_account(kam)
     account_update(actor=kam, account=account, data={"owner": am})
     account_update(actor=head, account=account, data={"owner": west_am})

@@ -59,7 +59,9 @@ def test_account_list_searches_and_pages(kam_client, kam, make_account):
 
 def test_account_list_answers_htmx_with_the_rows_only(kam_client, kam, make_account):
     make_account(kam, name="株式会社山田商事")
-    response = kam_client.get(reverse("accounts:index"), {"q": "山田"}, headers={"HX-Request": "true"})
+    response = kam_client.get(
+        reverse("accounts:index"), {"q": "山田"}, headers={"HX-Request": "true"}
+    )
     assert "株式会社山田商事" in response.text
     assert "<html" not in response.text
 
@@ -174,8 +176,14 @@ def test_a_foreign_owner_cannot_be_posted(kam_client, kam, west_am, make_account
 def test_create_account_and_contact_from_pages(kam_client, kam):
     response = kam_client.post(
         reverse("accounts:create"),
-        {"name": "合同会社新規", "name_kana": "シンキ", "kind": "prospect", "tier": "standard",
-         "owner": kam.pk, "phone": "052-123-4567"},
+        {
+            "name": "合同会社新規",
+            "name_kana": "シンキ",
+            "kind": "prospect",
+            "tier": "standard",
+            "owner": kam.pk,
+            "phone": "052-123-4567",
+        },
     )
     assert response.status_code == 302
     account = Account.objects.get(name="合同会社新規")

@@ -3,11 +3,11 @@ import json
 import pytest
 from django.core.management import call_command
 
+from tests.conftest import valid_corporate_number
 from tokui.accounts.models import Account, Contact
 from tokui.core.models import AuditEvent
 from tokui.users.models import ApiToken
 from tokui.users.services import api_token_create, api_token_revoke
-from tests.conftest import valid_corporate_number
 
 
 @pytest.fixture
@@ -25,12 +25,18 @@ class ApiClient:
 
     def post(self, path, body):
         return self.client.post(
-            f"/api/v1{path}", json.dumps(body), content_type="application/json", headers=self.headers
+            f"/api/v1{path}",
+            json.dumps(body),
+            content_type="application/json",
+            headers=self.headers,
         )
 
     def patch(self, path, body):
         return self.client.patch(
-            f"/api/v1{path}", json.dumps(body), content_type="application/json", headers=self.headers
+            f"/api/v1{path}",
+            json.dumps(body),
+            content_type="application/json",
+            headers=self.headers,
         )
 
     def delete(self, path):
@@ -102,8 +108,13 @@ def test_create_get_update_archive(api, kam):
     number = valid_corporate_number(123456789012)
     response = api.post(
         "/accounts",
-        {"name": "株式会社エーピーアイ", "name_kana": "えーぴーあい", "corporate_number": number,
-         "kind": "client", "phone": "03-1111-2222"},
+        {
+            "name": "株式会社エーピーアイ",
+            "name_kana": "えーぴーあい",
+            "corporate_number": number,
+            "kind": "client",
+            "phone": "03-1111-2222",
+        },
     )
     assert response.status_code == 201, response.content
     created = response.json()
@@ -119,7 +130,10 @@ def test_create_get_update_archive(api, kam):
     assert Account.objects.get(pk=account_id).is_archived
     assert api.get("/accounts").json()["count"] == 0
     assert api.get("/accounts", archived=True).json()["count"] == 1
-    assert AuditEvent.objects.filter(target_type="accounts.account", target_id=str(account_id)).count() == 3
+    assert (
+        AuditEvent.objects.filter(target_type="accounts.account", target_id=str(account_id)).count()
+        == 3
+    )
 
 
 def test_validation_errors_share_one_shape_and_change_nothing(api, kam):
@@ -131,7 +145,9 @@ def test_validation_errors_share_one_shape_and_change_nothing(api, kam):
     assert "corporate_number" in error["fields"]
     error = assert_error_shape(api.post("/accounts", {"name": "x" * 201}), 422, "invalid")
     assert "name" in error["fields"]
-    error = assert_error_shape(api.post("/accounts", {"name": "a", "colour": "red"}), 422, "invalid")
+    error = assert_error_shape(
+        api.post("/accounts", {"name": "a", "colour": "red"}), 422, "invalid"
+    )
     assert "colour" in error["fields"]
     assert_error_shape(api.post("/accounts", {"name": "a\x00b"}), 422, "invalid")
     assert_error_shape(api.post("/accounts", {"name": "a", "owner": "nobody"}), 422, "invalid")
@@ -173,7 +189,9 @@ def test_support_token_reads_but_cannot_write(client, support, kam, make_account
     headers = {"Authorization": f"Bearer {key}"}
     assert client.get(f"/api/v1/accounts/{account.pk}", headers=headers).status_code == 200
     response = client.patch(
-        f"/api/v1/accounts/{account.pk}", '{"name": "x"}', content_type="application/json",
+        f"/api/v1/accounts/{account.pk}",
+        '{"name": "x"}',
+        content_type="application/json",
         headers=headers,
     )
     assert_error_shape(response, 403, "forbidden")
@@ -183,8 +201,13 @@ def test_contacts_crud(api, kam, make_account):
     account = make_account(kam)
     response = api.post(
         "/contacts",
-        {"account": account.pk, "family_name": "鈴木", "given_name": "一郎",
-         "email": "ichiro@example.co.jp", "marketing_consent": True},
+        {
+            "account": account.pk,
+            "family_name": "鈴木",
+            "given_name": "一郎",
+            "email": "ichiro@example.co.jp",
+            "marketing_consent": True,
+        },
     )
     assert response.status_code == 201, response.content
     contact = response.json()

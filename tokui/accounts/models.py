@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -7,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from tokui.accounts.constants import AccountKind, AccountTier
 from tokui.core.japanese import format_phone, format_postal_code
 from tokui.users.constants import ROLES_SEEING_ALL
+from tokui.users.models import User
 
 
 def account_scope(account_id: int) -> str:
@@ -15,9 +17,9 @@ def account_scope(account_id: int) -> str:
 
 
 class AccountQuerySet(models.QuerySet["Account"]):
-    def visible_to(self, viewer: models.Model) -> "AccountQuerySet":
+    def visible_to(self, viewer: "User | AnonymousUser") -> "AccountQuerySet":
         """The one rule for who sees which account: everyone else gets a 404."""
-        if not getattr(viewer, "is_authenticated", False) or not viewer.is_active:
+        if not isinstance(viewer, User) or not viewer.is_active:
             return self.none()
         if viewer.role in ROLES_SEEING_ALL:
             return self
@@ -102,7 +104,7 @@ class Account(models.Model):
 
 
 class ContactQuerySet(models.QuerySet["Contact"]):
-    def visible_to(self, viewer: models.Model) -> "ContactQuerySet":
+    def visible_to(self, viewer: "User | AnonymousUser") -> "ContactQuerySet":
         """A contact is visible exactly when its account is."""
         return self.filter(account__in=Account.objects.visible_to(viewer))
 

@@ -38,7 +38,6 @@ from tokui.core.validation import (
 from tokui.users.models import User
 from tokui.users.selectors import user_assignable_owners
 
-
 # Identifiers are typed in many shapes (hyphens, spaces, 〒, +81 …) and stored normalised.
 _RAW_LIMITS = {"corporate_number": 20, "phone": 30, "fax": 30, "mobile": 30, "postal_code": 10}
 
@@ -189,9 +188,7 @@ def account_create(*, actor: User, data: dict[str, Any]) -> Account:
 
 
 def _locked_visible_account(*, actor: User, account_id: int) -> Account:
-    account = (
-        Account.objects.visible_to(actor).select_for_update().filter(pk=account_id).first()
-    )
+    account = Account.objects.visible_to(actor).select_for_update().filter(pk=account_id).first()
     if account is None:
         raise NotFound(_("No such account."))
     return account
@@ -217,9 +214,7 @@ def account_update(
     _refresh_derived_account(account)
     account.version += 1
     account.updated_at = timezone.now()
-    account.save(
-        update_fields=[*clean.keys(), "sort_key", "search_text", "version", "updated_at"]
-    )
+    account.save(update_fields=[*clean.keys(), "sort_key", "search_text", "version", "updated_at"])
     audit_record(
         actor=actor,
         action="accounts.account.updated",
@@ -344,9 +339,7 @@ def contact_create(*, actor: User, account: Account, data: dict[str, Any]) -> Co
 
 
 def _locked_visible_contact(*, actor: User, contact_id: int) -> Contact:
-    contact = (
-        Contact.objects.visible_to(actor).select_for_update().filter(pk=contact_id).first()
-    )
+    contact = Contact.objects.visible_to(actor).select_for_update().filter(pk=contact_id).first()
     if contact is None:
         raise NotFound(_("No such contact."))
     return contact
@@ -371,9 +364,7 @@ def contact_update(
     _refresh_derived_contact(contact)
     contact.version += 1
     contact.updated_at = timezone.now()
-    contact.save(
-        update_fields=[*clean.keys(), "sort_key", "search_text", "version", "updated_at"]
-    )
+    contact.save(update_fields=[*clean.keys(), "sort_key", "search_text", "version", "updated_at"])
     audit_record(
         actor=actor,
         action="accounts.contact.updated",

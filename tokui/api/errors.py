@@ -12,8 +12,16 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from tokui.core.exceptions import ApplicationError
 
-_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-          405: "method_not_allowed", 409: "conflict", 422: "invalid", 429: "throttled"}
+_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    422: "invalid",
+    429: "throttled",
+}
 
 
 def error_body(code: str, message: str, fields: dict[str, list[str]] | None = None) -> dict:

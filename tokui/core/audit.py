@@ -60,6 +60,8 @@ def audit_record(
 
 
 def audit_for_scope(*, scope: str, limit: int = 200) -> models.QuerySet[AuditEvent]:
-    return AuditEvent.objects.filter(scope=scope).select_related("actor").order_by("-at", "-id")[
-        :limit
-    ]
+    return (
+        AuditEvent.objects.filter(scope=scope)
+        .select_related("actor")
+        .order_by("-at", "-id")[:limit]
+    )

@@ -9,7 +9,9 @@ from django.utils.translation import gettext as _
 
 from tokui.core.exceptions import ApplicationError
 
-_SPACES_AND_PUNCTUATION = re.compile(r"[\s\u3000・･.,，、。\-‐ー―−~〜/／()（）「」『』\[\]【】'\"]+")
+_SPACES_AND_PUNCTUATION = re.compile(
+    r"[\s\u3000・･.,，、。\-‐ー―−~〜/／()（）「」『』\[\]【】'\"]+"
+)
 
 
 def to_halfwidth_digits(text: str) -> str:
@@ -94,9 +96,7 @@ def normalize_postal_code(value: str) -> str:
         return ""
     digits = re.sub(r"[\s\-‐−]", "", text)
     if not re.fullmatch(r"\d{7}", digits):
-        raise ApplicationError(
-            _("A postal code has 7 digits, like 100-0001."), field="postal_code"
-        )
+        raise ApplicationError(_("A postal code has 7 digits, like 100-0001."), field="postal_code")
     return digits
 
 

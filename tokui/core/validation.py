@@ -63,7 +63,11 @@ def check_text_fields(
             errors.add(
                 name,
                 _("%(field)s is too long: at most %(limit)d characters (it has %(n)d).")
-                % {"field": str(field.verbose_name).capitalize(), "limit": limit, "n": len(value)},
+                % {
+                    "field": str(getattr(field, "verbose_name", name)).capitalize(),
+                    "limit": limit,
+                    "n": len(value),
+                },
             )
 
 

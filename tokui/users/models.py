@@ -1,6 +1,6 @@
 import hashlib
 
-from django.contrib.auth.models import AbstractUser, UserManager
+from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -33,8 +33,6 @@ class User(AbstractUser):
         related_name="members",
     )
     display_name = models.CharField(_("display name"), max_length=100, blank=True)
-
-    objects = UserManager()
 
     class Meta:
         verbose_name = _("user")
@@ -91,3 +89,6 @@ class LoginAttempt(models.Model):
         verbose_name = _("sign-in attempt")
         verbose_name_plural = _("sign-in attempts")
         ordering = ["-at"]
+
+    def __str__(self) -> str:
+        return f"{self.username} {self.at:%Y-%m-%d %H:%M} {'ok' if self.succeeded else 'failed'}"

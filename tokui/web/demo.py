@@ -11,6 +11,7 @@ same, which keeps screenshots and bug reports about the demo reproducible.
 """
 
 import random
+import re
 import time
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -38,6 +39,9 @@ MAX_ACCOUNTS = 1000
 
 TEAM_EAST = "東日本営業部"
 TEAM_WEST = "西日本営業部"
+
+
+_LEGAL_FORMS = re.compile(r"株式会社|有限会社|合同会社|一般社団法人")
 
 
 class _Writer(Protocol):
@@ -140,6 +144,8 @@ _WEST = (
     _Place("8920842", "鹿児島県", "鹿児島市", "東千石町", "099", "3400", 1),
     _Place("9000015", "沖縄県", "那覇市", "久茂地", "098", "3600", 1),
 )
+# Tokyo and Osaka numbers start with these digits after the area code in practice.
+_LOCAL_FIRST_DIGITS = {"03": "33566", "06": "46667"}
 # Where the Japan offices of foreign companies sit.
 _FOREIGN_OFFICE_TOWNS = {"丸の内", "港南", "西新宿", "みなとみらい", "梅田", "北浜", "栄", "加納町"}
 
@@ -409,7 +415,10 @@ _COUNTRIES = (
     _Country(
         "Inc.",
         "com",
-        (("New York, NY, USA", "200 Park Avenue"), ("San Francisco, CA, USA", "555 Mission Street")),
+        (
+            ("New York, NY, USA", "200 Park Avenue"),
+            ("San Francisco, CA, USA", "555 Mission Street"),
+        ),
         "+1 212 555 01",
         _ANGLO_FAMILY,
         _ANGLO_GIVEN,
@@ -417,7 +426,10 @@ _COUNTRIES = (
     _Country(
         "GmbH",
         "de",
-        (("München, Deutschland", "Leopoldstraße 120"), ("Hamburg, Deutschland", "Am Sandtorkai 50")),
+        (
+            ("München, Deutschland", "Leopoldstraße 120"),
+            ("Hamburg, Deutschland", "Am Sandtorkai 50"),
+        ),
         "",
         ("Müller", "Schmidt", "Schneider", "Fischer", "Weber", "Wagner"),
         ("Lukas", "Anna", "Felix", "Lena", "Jonas", "Laura"),
@@ -494,27 +506,29 @@ class _Generator:
 
     def __init__(self, rng: random.Random) -> None:
         self.rng = rng
-        self.names: set[str] = set(Account.objects.values_list("name", flat=True))
+        # Names already in the database (a demo loaded next to real data must not clash).
+        self.existing: frozenset[str] = frozenset(Account.objects.values_list("name", flat=True))
+        self.bases: set[str] = {_LEGAL_FORMS.sub("", name) for name in self.existing}
         self.pairs: set[tuple[str, str]] = set()
         self.domains: set[str] = set()
         self.phones: set[str] = set()
-        self.corporate_numbers: set[str] = set(
-            Account.objects.exclude(corporate_number=None).values_list(
-                "corporate_number", flat=True
-            )
-        )
+        self.corporate_numbers: set[str] = {
+            number
+            for number in Account.objects.values_list("corporate_number", flat=True)
+            if number
+        }
 
     # Numbers -----------------------------------------------------------------------------
 
     def jp_phone(self, area_code: str, *, near: str = "") -> str:
         """A valid fixed-line number in ``area_code``; ``near`` gives a fax next to the phone."""
-        for _attempt in range(200):
-            if near and _attempt < 20:
+        for attempt in range(200):
+            if near and attempt < 20:
                 head, last = near[:-1], int(near[-1])
-                candidate = f"{head}{(last + 1 + _attempt) % 10}"
+                candidate = f"{head}{(last + 1 + attempt) % 10}"
             else:
                 digits = 10 - len(area_code)
-                first = self.rng.choice("35" if len(area_code) == 2 else "23456789")
+                first = self.rng.choice(_LOCAL_FIRST_DIGITS.get(area_code, "23456789"))
                 local = first + "".join(self.rng.choice("0123456789") for _ in range(digits - 1))
                 if len(area_code) == 2:
                     candidate = f"{area_code}-{local[:4]}-{local[4:]}"
@@ -522,7 +536,8 @@ class _Generator:
                     candidate = f"{area_code}-{local[:3]}-{local[3:]}"
                 else:
                     candidate = f"{area_code}-{local[:2]}-{local[2:]}"
-            if candidate not in self.phones and _valid(candidate):
+            # 089-2… is really 0892 (another town): keep numbers in the place's own area code.
+            if candidate not in self.phones and _valid(candidate, area_code=area_code):
                 self.phones.add(candidate)
                 return candidate
         raise RuntimeError(f"No valid demo phone number found for area code {area_code}.")
@@ -560,7 +575,7 @@ class _Generator:
     # Addresses ---------------------------------------------------------------------------
 
     def place(self, region: str, *, towns: set[str] | None = None) -> _Place:
-        pool = _EAST if region == "east" else _WEST
+        pool: tuple[_Place, ...] = _EAST if region == "east" else _WEST
         if towns:
             pool = tuple(p for p in pool if p.town in towns) or pool
         return self.rng.choices(pool, weights=[p.weight for p in pool])[0]
@@ -593,7 +608,8 @@ class _Generator:
         rng = self.rng
         place = self.place(region)
         roll = rng.random()
-        form = "k" if roll < 0.82 else "y" if roll < 0.90 else "g" if roll < 0.96 else "a"
+        form = "k" if roll < 0.83 else "y" if roll < 0.91 else "g" if roll < 0.97 else "a"
+        cores: tuple[_Core, ...]
         while True:
             if form == "a":
                 cores = _ASSOCIATIONS
@@ -607,7 +623,11 @@ class _Generator:
             for _attempt in range(300):
                 prefix, core = rng.choice(prefixes), rng.choice(cores)
                 domain_base = f"{prefix.romaji}-{core.romaji}"
-                if (prefix.kanji, core.kanji) not in self.pairs and domain_base not in self.domains:
+                if (
+                    (prefix.kanji, core.kanji) not in self.pairs
+                    and domain_base not in self.domains
+                    and prefix.kanji + core.kanji not in self.bases
+                ):
                     break
             else:
                 if form != "k":
@@ -623,9 +643,9 @@ class _Generator:
         else:
             legal = {"y": "有限会社", "g": "合同会社", "a": "一般社団法人"}[form]
             name = f"{legal}{base}"
-        self.names.add(name)
         slug = domain_base if rng.random() < 0.7 else domain_base.replace("-", "")
-        domain = f"{slug}.{'or.jp' if form == 'a' else 'co.jp'}"
+        # Reserved names only (RFC 2606 .example): demo mail and links must never reach a real firm.
+        domain = f"{slug}.example"
         phone = self.jp_phone(place.area_code) if rng.random() < 0.96 else ""
         data: dict[str, Any] = {
             "name": name,
@@ -654,12 +674,12 @@ class _Generator:
             first = rng.choice(_FOREIGN_FIRST)
             second = rng.choice(_FOREIGN_SECOND) if rng.random() < 0.85 else None
             key = (first.kanji, second[0] if second else "")
-            if key not in self.pairs:
+            brand = f"{first.kanji} {second[0]}" if second else first.kanji
+            if key not in self.pairs and not any(n.startswith(f"{brand} ") for n in self.existing):
                 break
         else:
             raise RuntimeError("Ran out of demo company names: load fewer accounts.")
         self.pairs.add(key)
-        brand = f"{first.kanji} {second[0]}" if second else first.kanji
         brand_kana = first.kana + (second[1] if second else "")
         slug = brand.lower().replace(" ", "")
         industry = second[2] if second else "Wholesale trade"
@@ -671,7 +691,7 @@ class _Generator:
             form = "k" if rng.random() < 0.7 else "g"
             name = f"{brand} Japan {'K.K.' if form == 'k' else 'G.K.'}"
             place = self.place(region, towns=_FOREIGN_OFFICE_TOWNS)
-            domain = f"{slug}.co.jp"
+            domain = f"{slug}-japan.example"
             data.update(
                 name=name,
                 name_kana=f"{brand_kana}ジャパン",
@@ -685,14 +705,13 @@ class _Generator:
             )
         else:
             name = f"{brand} {country.legal_form}"
-            domain = f"{slug}.{country.tld}"
+            domain = f"{slug}-{country.tld.replace('.', '-')}.example"
             city, street = rng.choice(country.cities)
             data.update(name=name, city=city, street=street)
             if rng.random() < 0.5:
                 data["name_kana"] = brand_kana
             if phone := self.foreign_phone(country):
                 data["phone"] = phone
-        self.names.add(name)
         self.domains.add(domain)
         data["website"] = f"https://www.{domain}"
         return {"data": data, "domain": domain, "place": place, "foreign": country, "form": None}
@@ -700,17 +719,28 @@ class _Generator:
     # People ------------------------------------------------------------------------------
 
     def japanese_contact(
-        self, *, domain: str, place: _Place | None, senior: bool, used: set[str]
+        self,
+        *,
+        domain: str,
+        place: _Place | None,
+        senior: bool,
+        used: set[str],
+        association: bool = False,
     ) -> dict[str, Any]:
         rng = self.rng
         family, given = rng.choice(_FAMILY_NAMES), rng.choice(_GIVEN_NAMES)
-        title = rng.choice(_SENIOR_TITLES if senior else _TITLES)
-        if title.startswith("代表"):
-            department = ""
-        elif title in ("取締役", "本部長"):
-            department = rng.choice(("営業本部", "管理本部", "生産本部"))
+        if association:
+            # An association has 理事 and a 事務局, not 取締役 and 購買部.
+            title = rng.choice(("代表理事", "専務理事", "事務局長") if senior else _TITLES[3:])
+            department = "" if title.endswith("理事") else "事務局"
         else:
-            department = rng.choice(_DEPARTMENTS)
+            title = rng.choice(_SENIOR_TITLES if senior else _TITLES)
+            if title.startswith("代表"):
+                department = ""
+            elif title in ("取締役", "本部長"):
+                department = rng.choice(("営業本部", "管理本部", "生産本部"))
+            else:
+                department = rng.choice(_DEPARTMENTS)
         data: dict[str, Any] = {
             "family_name": family.kanji,
             "given_name": given.kanji,
@@ -746,11 +776,16 @@ class _Generator:
         return data
 
 
-def _valid(number: str) -> bool:
+def _valid(number: str, *, area_code: str = "") -> bool:
+    """What the services accept (phonenumbers, region JP), optionally in one exact area code."""
     try:
-        return phonenumbers.is_valid_number(phonenumbers.parse(number, "JP"))
+        parsed = phonenumbers.parse(number, "JP")
     except phonenumbers.NumberParseException:
         return False
+    if not phonenumbers.is_valid_number(parsed):
+        return False
+    national = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL)
+    return not area_code or national.startswith(f"{area_code}-")
 
 
 def _ascii(name: str) -> str:
@@ -759,7 +794,13 @@ def _ascii(name: str) -> str:
 
 
 def _email(
-    rng: random.Random, family: str, given: str, domain: str, used: set[str], *, western: bool = False
+    rng: random.Random,
+    family: str,
+    given: str,
+    domain: str,
+    used: set[str],
+    *,
+    western: bool = False,
 ) -> str:
     """A company e-mail address in one of the house styles companies actually use."""
     styles = (
@@ -800,7 +841,7 @@ def _ensure_users() -> dict[str, User]:
         user.team = teams[spec.team] if spec.team else None
         user.last_name, user.first_name = spec.last_name, spec.first_name
         user.display_name = spec.display_name
-        user.email = f"{spec.username}@example.co.jp"
+        user.email = f"{spec.username}@tokui-demo.example"
         user.is_active = True
         user.is_staff = user.is_superuser = spec.role == Role.ADMIN
         if is_new or not user.has_usable_password():
@@ -824,18 +865,20 @@ def _owner_plan(rng: random.Random, users: dict[str, User], accounts: int) -> li
 
 def _kind_and_tier(rng: random.Random, owner: User, *, foreign: bool) -> tuple[str, str]:
     """A KAM's book is mostly clients, many of them key; the rest of the floor prospects more."""
+    kinds: tuple[str, ...]
+    weights: tuple[int, ...]
     if owner.role == Role.KAM:
         kinds, weights, key_share = ("client", "prospect", "partner"), (70, 20, 10), 0.25
     elif owner.role == Role.HEAD:
-        kinds, weights, key_share = ("client", "partner", "prospect"), (70, 20, 10), 0.4
+        kinds, weights, key_share = ("client", "partner", "prospect"), (70, 20, 10), 0.35
     elif foreign:
         kinds, weights, key_share = ("client", "prospect", "partner"), (45, 40, 15), 0.08
     else:
         kinds = ("client", "prospect", "partner", "contractor", "competitor")
-        weights, key_share = (45, 30, 9, 12, 4), 0.08
+        weights, key_share = (45, 30, 9, 12, 4), 0.07
     kind = rng.choices(kinds, weights=weights)[0]
-    tier = AccountTier.KEY if kind == AccountKind.CLIENT and rng.random() < key_share else "standard"
-    return kind, str(tier)
+    is_key = kind == AccountKind.CLIENT and rng.random() < key_share
+    return kind, (AccountTier.KEY if is_key else AccountTier.STANDARD).value
 
 
 def _add_history(
@@ -866,14 +909,18 @@ def _add_history(
             break
         note = "2025年11月に初回受注。継続取引に向けて定例訪問を開始。"
         notes = f"{account.notes}\n{note}" if account.notes else note
-        account_update(actor=account.owner, account=account, data={"kind": "client", "notes": notes})
+        account_update(
+            actor=account.owner, account=account, data={"kind": "client", "notes": notes}
+        )
         edits += 1
     # The head of sales promotes some of kam's clients to key accounts.
     for _ in range(3):
         account = pick(
-            lambda a: a.owner.username == "kam"
-            and a.kind == AccountKind.CLIENT
-            and a.tier != AccountTier.KEY
+            lambda a: (
+                a.owner.username == "kam"
+                and a.kind == AccountKind.CLIENT
+                and a.tier != AccountTier.KEY
+            )
         )
         if account is None:
             break
@@ -907,18 +954,19 @@ def _add_history(
             continue
         account_update(actor=head, account=account, data={"owner": users[target]})
         edits += 1
-    # Customers that went quiet and a competitor that left the market.
+    # A competitor that left the market and prospects that went quiet: three in all.
     archived = 0
-    for test in (
-        lambda a: a.kind == AccountKind.COMPETITOR,
-        lambda a: a.kind == AccountKind.PROSPECT,
-        lambda a: a.kind == AccountKind.PROSPECT,
+    # Each rule archives until the running total reaches its limit; later rules fill the gaps
+    # a small demo leaves (no competitor, no prospect left untouched).
+    for test, limit in (
+        (lambda a: a.kind == AccountKind.COMPETITOR, 1),
+        (lambda a: a.kind == AccountKind.PROSPECT, 3),
+        (lambda a: a.kind != AccountKind.CLIENT, 3),
+        (lambda a: True, 3),
     ):
-        account = pick(test)
-        if account is None:
-            continue
-        account_archive(actor=account.owner, account=account)
-        archived += 1
+        while archived < limit and (account := pick(test)) is not None:
+            account_archive(actor=account.owner, account=account)
+            archived += 1
     return edits, archived
 
 
@@ -975,7 +1023,11 @@ def demo_load(*, accounts: int = 320, stdout: _Writer | None = None) -> dict[str
                     )
                 else:
                     person = gen.japanese_contact(
-                        domain=company["domain"], place=company["place"], senior=n == 0, used=used
+                        domain=company["domain"],
+                        place=company["place"],
+                        senior=n == 0,
+                        used=used,
+                        association=company["form"] == "a",
                     )
                 contact_create(actor=owner, account=account, data=person)
                 contacts += 1

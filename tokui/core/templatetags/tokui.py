@@ -13,7 +13,6 @@ from tokui.core.models import AuditEvent
 register = template.Library()
 
 
-
 def _label_and_choices(target_type: str, field_name: str) -> tuple[str, dict[str, str]]:
     try:
         model = apps.get_model(target_type)
@@ -37,9 +36,10 @@ def audit_changes(event: AuditEvent) -> list[dict[str, str]]:
     """The event's field changes as rows of (field label, old value, new value) for people."""
     rows = []
     for name, pair in (event.changes or {}).items():
-        old, new = (pair + [None, None])[:2] if isinstance(pair, list) else (None, pair)
+        old, new = [*pair, None, None][:2] if isinstance(pair, list) else (None, pair)
+        choices: dict[str, str] = {}
         if name == "archived":
-            label, choices = _("archived"), {}
+            label = _("archived")
         else:
             label, choices = _label_and_choices(event.target_type, name)
         rows.append({"field": label, "old": _shown(old, choices), "new": _shown(new, choices)})

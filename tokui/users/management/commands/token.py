@@ -37,7 +37,9 @@ class Command(BaseCommand):
             ref = options["token"]
             tokens = ApiToken.objects.filter(user=user)
             match = (
-                tokens.filter(pk=int(ref)) if ref.isdigit() else tokens.filter(prefix__startswith=ref[:12])
+                tokens.filter(pk=int(ref))
+                if ref.isdigit()
+                else tokens.filter(prefix__startswith=ref[:12])
             )
             if match.count() != 1:
                 raise CommandError(f"No single token of {user.username} matches {ref!r}.")
