@@ -7,7 +7,7 @@ PORT ?= 8000
 export TOKUI_VAR_DIR ?= $(CURDIR)/var
 PYTEST_WORKERS ?= 2
 
-.PHONY: help run test venv install install-test demo serve lint format typecheck test-sqlite test-postgres messages screenshots bench clean
+.PHONY: help run test venv install install-test demo serve lint format typecheck test-sqlite test-postgres messages openapi screenshots bench clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-14s %s\n", $$1, $$2}'
@@ -68,6 +68,10 @@ test: install-test lint typecheck test-sqlite test-postgres ## Lint, types, and 
 
 messages: install-test ## Update and compile the translations
 	@cd tokui && ../$(BIN)/tokui makemessages -l ja --no-location --no-obsolete -i "migrations/*" && ../$(BIN)/tokui compilemessages -v 0
+
+openapi: install ## Refresh docs/openapi-v1.json after an intended API change
+	@TOKUI_VAR_DIR=$$(mktemp -d) $(BIN)/python -c "import json, os, django; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'tokui.settings'); django.setup(); from tokui.api.v1 import api; print(json.dumps(api.get_openapi_schema(path_prefix='/api/v1/'), ensure_ascii=False, indent=2, sort_keys=True))" > docs/openapi-v1.json
+	@echo "docs/openapi-v1.json refreshed"
 
 screenshots: install-test ## Screenshots of the main pages into var/screenshots
 	@$(BIN)/python scripts/screenshots.py

@@ -1,4 +1,6 @@
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -208,3 +210,53 @@ def test_archive_from_the_page(kam_client, kam, make_account):
     account.refresh_from_db()
     assert account.is_archived
     assert kam_client.get(reverse("accounts:index")).text.count(account.name) == 0
+
+
+FORM_TEXT = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=300)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@given(
+    data=st.fixed_dictionaries(
+        {
+            "name": FORM_TEXT,
+            "name_kana": FORM_TEXT,
+            "kind": FORM_TEXT,
+            "tier": FORM_TEXT,
+            "owner": FORM_TEXT,
+            "corporate_number": FORM_TEXT,
+            "phone": FORM_TEXT,
+            "fax": FORM_TEXT,
+            "postal_code": FORM_TEXT,
+            "website": FORM_TEXT,
+            "notes": FORM_TEXT,
+            "version": FORM_TEXT,
+        }
+    )
+)
+def test_no_input_breaks_the_account_forms(kam_client, kam, data):
+    before = Account.objects.count()
+    response = kam_client.post(reverse("accounts:create"), data)
+    assert response.status_code in (302, 422)
+    if response.status_code == 422:
+        assert Account.objects.count() == before
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@given(
+    data=st.fixed_dictionaries(
+        {
+            "family_name": FORM_TEXT,
+            "given_name": FORM_TEXT,
+            "family_name_kana": FORM_TEXT,
+            "email": FORM_TEXT,
+            "phone": FORM_TEXT,
+            "mobile": FORM_TEXT,
+            "marketing_consent": FORM_TEXT,
+        }
+    )
+)
+def test_no_input_breaks_the_contact_form(kam_client, kam, make_account, data):
+    account = Account.objects.first() or make_account(kam)
+    response = kam_client.post(reverse("accounts:contact_create", args=[account.pk]), data)
+    assert response.status_code in (302, 422)

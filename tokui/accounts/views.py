@@ -95,7 +95,13 @@ def account_edit(request: HttpRequest, account_id: int) -> HttpResponse:
     account = selectors.account_get(viewer=request.user, account_id=account_id)
     _require_editor(request)
     initial = {name: getattr(account, name) for name in ACCOUNT_EDITABLE_FIELDS}
-    initial["version"] = account.version
+    # Show identifiers the way people write them, not as stored (E.164, 7 digits).
+    initial.update(
+        phone=account.phone_display,
+        fax=account.fax_display,
+        postal_code=account.postal_code_display.lstrip("〒"),
+        version=account.version,
+    )
     form = AccountForm(request.POST or None, viewer=request.user, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
@@ -198,7 +204,9 @@ def contact_edit(request: HttpRequest, contact_id: int) -> HttpResponse:
     contact = selectors.contact_get(viewer=request.user, contact_id=contact_id)
     _require_editor(request)
     initial = {name: getattr(contact, name) for name in CONTACT_EDITABLE_FIELDS}
-    initial["version"] = contact.version
+    initial.update(
+        phone=contact.phone_display, mobile=contact.mobile_display, version=contact.version
+    )
     form = ContactForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
