@@ -41,13 +41,13 @@ serve: install ## Serve without loading demo data
 	@$(BIN)/tokui migrate --no-input -v 0 && $(BIN)/tokui serve --port $(PORT)
 
 lint: install-test ## ruff, the layering contract, migrations in step with models
-	@$(BIN)/ruff check tokui tests bench
-	@$(BIN)/ruff format --check tokui tests bench
+	@$(BIN)/ruff check tokui tests bench scripts
+	@$(BIN)/ruff format --check tokui tests bench scripts
 	@$(BIN)/lint-imports --no-cache
 	@TOKUI_VAR_DIR=$$(mktemp -d) $(BIN)/tokui makemigrations --check --dry-run -v 0 || { echo "Models changed without a migration: run tokui makemigrations"; exit 1; }
 
 format: install-test ## Format and auto-fix
-	@$(BIN)/ruff format tokui tests bench && $(BIN)/ruff check --fix tokui tests bench
+	@$(BIN)/ruff format tokui tests bench scripts && $(BIN)/ruff check --fix tokui tests bench scripts
 
 typecheck: install-test ## mypy on core, services, selectors and the API
 	@$(BIN)/mypy

@@ -1,3 +1,4 @@
+import contextlib
 import subprocess
 import sys
 
@@ -5,10 +6,8 @@ from tokui.cli import main
 
 
 def test_help_lists_tokui_commands_first(capsys):
-    try:
+    with contextlib.suppress(SystemExit):
         main(["tokui", "--help"])
-    except SystemExit:
-        pass
     out = capsys.readouterr().out
     ours = out.index("Tokui commands:")
     django_section = out.index("Django commands")

@@ -1,8 +1,8 @@
 """Property-based API tests: schemathesis generates requests from our own OpenAPI schema.
 
 Valid and invalid requests alike: every answer must be a documented status with a body matching
-the documented schema; never a 500. Valid-looking input that the domain refuses (a postal code of 9 digits) is a 422 by design,
-so the "positive data is accepted" check is left out.
+the documented schema; never a 500. Valid-looking input that the domain refuses (a postal code
+of 9 digits) is a 422 by design, so the "positive data is accepted" check is left out.
 """
 
 import pytest
