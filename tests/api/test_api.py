@@ -240,3 +240,18 @@ def test_token_command_prints_only_the_token(kam, capsys):
     out = capsys.readouterr().out.strip()
     assert out.startswith("tku_") and "\n" not in out
     assert ApiToken.objects.filter(key_hash=ApiToken.hash_key(out), user=kam).exists()
+
+
+def test_list_query_count_does_not_grow_with_rows(api, kam, make_account):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    make_account(kam)
+    api.get("/accounts")  # the first call also records the token's use
+    with CaptureQueriesContext(connection) as small:
+        api.get("/accounts")
+    for _ in range(15):
+        make_account(kam)
+    with CaptureQueriesContext(connection) as large:
+        assert api.get("/accounts").json()["count"] == 16
+    assert len(large.captured_queries) == len(small.captured_queries)

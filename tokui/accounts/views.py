@@ -47,9 +47,7 @@ def account_index(request: HttpRequest) -> TemplateResponse:
         "filters": filters,
         "kinds": AccountKind.choices,
         "tiers": AccountTier.choices,
-        "owners": user_assignable_owners(viewer=request.user)
-        if not request.user.sees_all_accounts
-        else None,
+        "owners": user_assignable_owners(viewer=request.user),
         "sort": filters["sort"],
     }
     return TemplateResponse(request, template, context)
