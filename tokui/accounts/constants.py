@@ -15,15 +15,80 @@ class AccountTier(models.TextChoices):
     STANDARD = "standard", _("Standard")
 
 
+class LegalFormPosition(models.TextChoices):
+    BEFORE = "before", _("Before the name (前株)")
+    AFTER = "after", _("After the name (後株)")
+
+
+class EntityType(models.TextChoices):
+    CORPORATION = "corporation", _("Corporation")
+    SOLE_PROPRIETOR = "sole_proprietor", _("Sole proprietor")
+
+
+class AccountRank(models.TextChoices):
+    S = "S", "S"
+    A = "A", "A"
+    B = "B", "B"
+    C = "C", "C"
+
+
+class ScreeningKind(models.TextChoices):
+    ANTISOCIAL_COMPANY = "antisocial_company", _("Anti-social forces check: company")
+    ANTISOCIAL_REPRESENTATIVE = (
+        "antisocial_representative",
+        _("Anti-social forces check: representative"),
+    )
+    CREDIT = "credit", _("Credit check")
+    REGISTRY = "registry", _("Registry check")
+
+
+class ScreeningResult(models.TextChoices):
+    PASSED = "passed", _("Passed")
+    FAILED = "failed", _("Failed")
+    PENDING = "pending", _("Pending")
+
+
+class ImportTarget(models.TextChoices):
+    ACCOUNTS = "accounts", _("Accounts")
+    CONTACTS = "contacts", _("Contacts")
+
+
+class ImportMode(models.TextChoices):
+    CREATE = "create", _("Create new records only")
+    UPDATE = "update", _("Update existing records")
+    SKIP = "skip", _("Skip existing records")
+
+
+class ImportStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting")
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Finished")
+    FAILED = "failed", _("Failed")
+
+
+class ImportOutcome(models.TextChoices):
+    CREATED = "created", _("Created")
+    UPDATED = "updated", _("Updated")
+    MERGED = "merged", _("Merged")
+    SKIPPED = "skipped", _("Skipped")
+    REJECTED = "rejected", _("Rejected")
+
+
 # Fields a person edits on an account, in form order; the audit trail compares these.
 ACCOUNT_EDITABLE_FIELDS = (
     "name",
+    "legal_form",
+    "legal_form_position",
     "name_kana",
     "kind",
     "tier",
+    "rank",
     "owner",
     "industry",
+    "employees",
+    "entity_type",
     "corporate_number",
+    "invoice_registration_number",
     "website",
     "phone",
     "fax",

@@ -65,6 +65,15 @@ class AccountForm(ServiceErrorsMixin, forms.Form):
         )
         self.fields["website"].widget.attrs["placeholder"] = "https://example.co.jp"
         self.fields["name_kana"].widget.attrs["placeholder"] = _("e.g. ヤマダショウジ")
+        self.fields["name_kana"].help_text = _(
+            "Without the legal form: 株式会社山田商事 → ヤマダショウジ"
+        )
+        self.fields["legal_form"].help_text = _("Found from the name when left empty.")
+        self.fields["invoice_registration_number"].max_length = 20
+        self.fields["invoice_registration_number"].widget.attrs.update(
+            {"maxlength": 20, "placeholder": "T1234567890123"}
+        )
+        self.fields["employees"].widget.attrs.update({"min": 0, "inputmode": "numeric"})
         self.fields["notes"].widget = forms.Textarea(attrs={"rows": 5})
         self.fields["name"].widget.attrs["autofocus"] = True
 

