@@ -381,6 +381,9 @@ class ImportRowResult(models.Model):
         ordering = ["row_number"]
         indexes = [models.Index(fields=["job", "row_number"], name="import_row_idx")]
 
+    def __str__(self) -> str:
+        return f"row {self.row_number}: {self.outcome}"
+
 
 class MergeRecord(models.Model):
     """A merge of one account into another, with what it takes to undo it within 30 days."""
@@ -397,3 +400,6 @@ class MergeRecord(models.Model):
 
     class Meta:
         ordering = ["-at"]
+
+    def __str__(self) -> str:
+        return f"merge {self.merged_id} → {self.survivor_id}"

@@ -248,7 +248,8 @@ def company_match_key(name: str) -> str:
     """A key equal for the same company however its name is written; never shown.
 
     NFKC, lower case, hiragana for katakana, legal form removed, no spaces or punctuation:
-    ``株式会社山田商事``, ``㈱山田商事``, ``（株）山田商事``, ``山田商事株式会社`` and ``㍿山田商事`` agree.
+    ``株式会社山田商事``, ``㈱山田商事``, ``（株）山田商事``, ``山田商事株式会社`` and
+    ``㍿山田商事`` agree.
     """
     _form, _position, core = split_legal_form(name)
     for form in JAPANESE_LEGAL_FORMS:  # a form inside the name (山田商事株式会社大阪支店)
@@ -326,7 +327,8 @@ def normalize_invoice_number(
     if not check_ok:
         raise ApplicationError(
             _(
-                "This invoice registration number's check digit is wrong: please check it for a typo."
+                "This invoice registration number's check digit is wrong: "
+                "please check it for a typo."
             ),
             field="invoice_registration_number",
         )
@@ -347,6 +349,6 @@ def postal_lookup(code: str) -> tuple[str, str] | None:
 
 
 def web_domain(url: str) -> str:
-    """``https://www.Example.co.jp/about`` → ``example.co.jp``: the company's domain for matching."""
+    """``https://www.Example.co.jp/about`` → ``example.co.jp``: the company's domain, to match."""
     host = (url or "").split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0].lower()
     return host.removeprefix("www.")
