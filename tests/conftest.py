@@ -28,6 +28,12 @@ def _fast_password_hashing(settings: Any, request: pytest.FixtureRequest) -> Non
         settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _tasks_run_immediately(settings: Any) -> None:
+    # Background tasks run in the test's own process and transaction, as they are queued.
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+
+
 @pytest.fixture
 def team_east(db: None) -> Team:
     return Team.objects.create(name="East")

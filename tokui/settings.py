@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django_tasks_db",
 ]
 
 MIDDLEWARE = [
@@ -153,6 +154,10 @@ STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
 # whitenoise serves from the apps' static folders (WHITENOISE_USE_FINDERS) and wants this to exist.
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+# Uploaded files (screening evidence, imports). Never served from MEDIA_URL: every download goes
+# through a view that checks who may see the record the file belongs to.
+MEDIA_ROOT = VAR_DIR / "media"
+MEDIA_URL = "/media/"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
@@ -176,3 +181,16 @@ LOGGING = {
 
 TOKUI_PAGE_SIZE = 50
 TOKUI_MAX_PAGE_SIZE = 200
+
+# Background tasks (imports, …): a table in the database, run by `tokui db_worker` (which
+# `tokui serve` starts next to the web server). Tests use the immediate backend.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+# Imports: files past these sizes are refused before they are read. XLSX and vCard files are
+# unpacked and parsed, so they have the tighter limit; a CSV streams however long it is.
+TOKUI_IMPORT_MAX_BYTES = int(os.environ.get("TOKUI_IMPORT_MAX_BYTES", 50 * 1024 * 1024))
+TOKUI_IMPORT_MAX_CSV_BYTES = int(os.environ.get("TOKUI_IMPORT_MAX_CSV_BYTES", 2 * 1024**3))
+TOKUI_IMPORT_MAX_UNPACKED_BYTES = int(
+    os.environ.get("TOKUI_IMPORT_MAX_UNPACKED_BYTES", 1024 * 1024 * 1024)
+)
+TOKUI_IMPORT_BATCH_SIZE = 500

@@ -255,3 +255,17 @@ def test_list_query_count_does_not_grow_with_rows(api, kam, make_account):
     with CaptureQueriesContext(connection) as large:
         assert api.get("/accounts").json()["count"] == 16
     assert len(large.captured_queries) == len(small.captured_queries)
+
+
+def test_search_finds_accounts_and_contacts_the_caller_may_see(
+    api, kam, west_am, make_account, make_contact
+):
+    mine = make_account(kam, name="株式会社山田商事", name_kana="ヤマダショウジ")
+    make_contact(mine, family_name="田中", email="tanaka@yamada.example")
+    other = make_account(west_am, name="山田工業株式会社")
+    make_contact(other, family_name="山田")
+    body = api.get("/search", q="やまだ").json()
+    assert [a["name"] for a in body["accounts"]] == ["株式会社山田商事"]
+    assert [c["family_name"] for c in body["contacts"]] == ["田中"]  # via its company's name
+    assert api.get("/search", q="tanaka@").json()["contacts"][0]["email"] == "tanaka@yamada.example"
+    assert_error_shape(api.get("/search", q=""), 422, "invalid")

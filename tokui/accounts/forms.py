@@ -3,10 +3,12 @@
 from typing import Any
 
 from django import forms
+from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
 from tokui.accounts.constants import ACCOUNT_EDITABLE_FIELDS, CONTACT_EDITABLE_FIELDS
 from tokui.accounts.models import Account, Contact
+from tokui.accounts.segments import split_names, tag_clean_names
 from tokui.core.exceptions import ApplicationError
 from tokui.users.models import User
 from tokui.users.selectors import user_assignable_owners
@@ -34,6 +36,12 @@ class OwnerChoiceField(forms.ModelChoiceField):
 
 class AccountForm(ServiceErrorsMixin, forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    tags = forms.CharField(
+        label=_("Tags"),
+        max_length=1100,
+        required=False,
+        help_text=_("Separate tags with commas (, or 、), e.g. 展示会2026, 海外展開"),
+    )
 
     def __init__(self, *args: Any, viewer: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -59,7 +67,18 @@ class AccountForm(ServiceErrorsMixin, forms.Form):
             self.fields[name].max_length = 30
             self.fields[name].widget.attrs.update({"maxlength": 30, "inputmode": "tel"})
         self.fields["postal_code"].max_length = 10
-        self.fields["postal_code"].widget.attrs.update({"maxlength": 10, "placeholder": "100-0001"})
+        self.fields["postal_code"].widget.attrs.update(
+            {
+                "maxlength": 10,
+                "placeholder": "100-0001",
+                # Fill prefecture and city from the offline postal data as the code is typed.
+                "hx-get": reverse_lazy("accounts:postal_lookup"),
+                "hx-trigger": "keyup changed delay:300ms, change",
+                "hx-target": "#postal-hint",
+                "hx-sync": "this:replace",
+                "aria-describedby": "postal-hint",
+            }
+        )
         self.fields["website"] = forms.CharField(
             label=self.fields["website"].label, max_length=300, required=False
         )
@@ -77,8 +96,18 @@ class AccountForm(ServiceErrorsMixin, forms.Form):
         self.fields["notes"].widget = forms.Textarea(attrs={"rows": 5})
         self.fields["name"].widget.attrs["autofocus"] = True
 
+    def clean_tags(self) -> list[str]:
+        try:
+            return tag_clean_names(split_names(self.cleaned_data.get("tags") or ""))
+        except ApplicationError as exc:
+            raise forms.ValidationError([m for ms in exc.errors.values() for m in ms]) from exc
+
+    def tag_names(self) -> list[str]:
+        """The tags typed, cleaned; saved with ``account_set_tags`` after the account."""
+        return list(self.cleaned_data.get("tags") or [])
+
     def service_data(self) -> dict[str, Any]:
-        return {k: v for k, v in self.cleaned_data.items() if k != "version"}
+        return {k: v for k, v in self.cleaned_data.items() if k not in ("version", "tags")}
 
 
 class ContactForm(ServiceErrorsMixin, forms.Form):

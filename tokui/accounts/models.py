@@ -1,4 +1,5 @@
 import uuid
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
@@ -79,7 +80,9 @@ class Account(models.Model):
     invoice_registration_number = models.CharField(
         _("invoice registration number"), max_length=14, blank=True
     )
-    tags = models.ManyToManyField("Tag", verbose_name=_("tags"), blank=True, related_name="+")
+    tags: "models.ManyToManyField[Tag, Any]" = models.ManyToManyField(
+        "Tag", verbose_name=_("tags"), blank=True, related_name="+"
+    )
     website = models.URLField(_("website"), max_length=300, blank=True)
     phone = models.CharField(_("phone"), max_length=20, blank=True)
     fax = models.CharField(_("fax"), max_length=20, blank=True)
@@ -94,6 +97,8 @@ class Account(models.Model):
     # the keys that find the same company written differently (see core.japanese).
     sort_key = models.CharField(max_length=200, db_index=True, editable=False, default="")
     search_text = models.TextField(editable=False, default="")
+    # Two-character pieces of search_text: SQLite's trigram index cannot find "山田" alone.
+    search_bigrams = models.TextField(editable=False, default="")
     match_key = models.CharField(max_length=200, db_index=True, editable=False, default="")
     reading_key = models.CharField(max_length=200, db_index=True, editable=False, default="")
     web_domain = models.CharField(max_length=200, db_index=True, editable=False, default="")
@@ -172,6 +177,8 @@ class Contact(models.Model):
 
     sort_key = models.CharField(max_length=200, db_index=True, editable=False, default="")
     search_text = models.TextField(editable=False, default="")
+    # Two-character pieces of search_text: SQLite's trigram index cannot find "山田" alone.
+    search_bigrams = models.TextField(editable=False, default="")
     match_key = models.CharField(max_length=200, db_index=True, editable=False, default="")
     reading_key = models.CharField(max_length=200, db_index=True, editable=False, default="")
     email_key = models.CharField(max_length=254, db_index=True, editable=False, default="")

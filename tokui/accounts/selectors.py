@@ -2,6 +2,8 @@
 
 import re
 import unicodedata
+from collections.abc import Sequence
+from typing import Any
 
 from django.db import connections
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
@@ -10,7 +12,8 @@ from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
 from tokui.accounts.constants import ACCOUNT_SORTS, CONTACT_SORTS
-from tokui.accounts.models import Account, Contact, account_scope
+from tokui.accounts.models import Account, Contact, Segment, account_scope
+from tokui.accounts.segments import SEGMENT_FILTER_KEYS, segment_get
 from tokui.core.audit import audit_for_scope
 from tokui.core.exceptions import NotFound
 from tokui.core.japanese import fold
@@ -38,30 +41,111 @@ def _fts_match(term: str) -> str:
     return '"' + term.replace('"', '""') + '"'
 
 
-def _term_condition(term: str, vendor: str, scopes: dict[str, str]) -> Q:
-    """Rows whose folded text holds ``term``, through the fastest index the database has.
+def _matching_ids(table: str, term: str, vendor: str) -> tuple[str, list[str]]:
+    """SQL selecting the ids of ``table`` rows whose folded search text holds ``term``.
 
-    ``scopes`` maps a lookup prefix ("" for the row itself, "account__" for its account) to the
-    table whose search text it reaches. SQLite's trigram index needs 3 characters: shorter terms
-    scan the column (still folded, so still width- and kana-insensitive).
+    SQLite: the trigram FTS index for 3+ characters, the bigram FTS index for 2 letters or
+    digits, a scan for the rest (1 character, or 2 with punctuation). PostgreSQL: LIKE, which
+    the pg_trgm GIN index serves.
     """
-    condition = Q()
-    for prefix, table in scopes.items():
-        if vendor == "sqlite" and len(term) >= 3:
-            ids = RawSQL(
-                f"SELECT rowid FROM {table}_fts WHERE {table}_fts MATCH %s", [_fts_match(term)]
-            )
-            condition |= Q(**{f"{prefix}pk__in" if prefix else "pk__in": ids})
-        else:
-            condition |= Q(**{f"{prefix}search_text__contains": term})
-    return condition
+    if vendor == "sqlite" and len(term) >= 3:
+        return f"SELECT rowid FROM {table}_fts WHERE {table}_fts MATCH %s", [_fts_match(term)]
+    if vendor == "sqlite" and len(term) == 2 and term.isalnum():
+        return (
+            f"SELECT rowid FROM {table}_bigrams WHERE {table}_bigrams MATCH %s",
+            [_fts_match(term)],
+        )
+    pattern = "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    return f"SELECT id FROM {table} WHERE search_text LIKE %s ESCAPE '\\'", [pattern]
 
 
-def _search(qs: QuerySet, query: str, scopes: dict[str, str]) -> QuerySet:
+def _search(qs: QuerySet, query: str, *, with_account: bool = False) -> QuerySet:
+    """Rows matching every term of ``query``; contacts also match through their company."""
     vendor = connections[qs.db].vendor
+    table = qs.model._meta.db_table
     for term in search_terms(query):
-        qs = qs.filter(_term_condition(term, vendor, scopes))
+        sql, params = _matching_ids(table, term, vendor)
+        if with_account:
+            account_sql, account_params = _matching_ids("accounts_account", term, vendor)
+            sql = f"{sql} UNION SELECT id FROM {table} WHERE account_id IN ({account_sql})"
+            params = [*params, *account_params]
+        qs = qs.filter(pk__in=RawSQL(sql, params))
     return qs
+
+
+# A filter value: one value, several (any of them matches), or nothing.
+Values = str | Sequence[str] | None
+
+
+def _values(value: Values) -> list[str]:
+    if value is None or value == "":
+        return []
+    if isinstance(value, str):
+        return [value]
+    return [v for v in value if v not in (None, "")]
+
+
+def _filter_accounts(
+    qs: QuerySet,
+    *,
+    prefix: str,
+    scopes: dict[str, str] | None = None,
+    search: str | None = None,
+    kind: Values = None,
+    tier: Values = None,
+    owner: str | None = None,
+    industry: Values = None,
+    prefecture: Values = None,
+    employees_min: int | None = None,
+    employees_max: int | None = None,
+    rank: Values = None,
+    tag: Values = None,
+) -> QuerySet:
+    """Account filters for a queryset of accounts (``prefix=""``) or of rows that belong to
+    an account (``prefix="account__"``). ``scopes`` is unused since search goes through
+    ``_matching_ids``; kept so callers need not change."""
+    if search:
+        if prefix:
+            vendor = connections[qs.db].vendor
+            for term in search_terms(search):
+                sql, params = _matching_ids("accounts_account", term, vendor)
+                qs = qs.filter(**{f"{prefix}pk__in": RawSQL(sql, params)})
+        else:
+            qs = _search(qs, search)
+    for key, value in (
+        ("kind", kind),
+        ("tier", tier),
+        ("prefecture", prefecture),
+        ("rank", rank),
+    ):
+        values = _values(value)
+        if values:
+            qs = qs.filter(**{f"{prefix}{key}__in": values})
+    industries = _values(industry)
+    if industries:
+        # Part of the industry: 製造業 finds 食品製造業 and 金属製品製造業 as well.
+        condition = Q()
+        for term in industries:
+            condition |= Q(**{f"{prefix}industry__icontains": term})
+        qs = qs.filter(condition)
+    if owner:
+        qs = qs.filter(**{f"{prefix}owner__username": owner})
+    if employees_min is not None:
+        qs = qs.filter(**{f"{prefix}employees__gte": employees_min})
+    if employees_max is not None:
+        qs = qs.filter(**{f"{prefix}employees__lte": employees_max})
+    tags = _values(tag)
+    if tags:
+        tagged = Account.tags.through.objects.filter(tag__name__in=tags).values("account_id")
+        qs = qs.filter(**{f"{prefix}pk__in": tagged})
+    return qs
+
+
+def _segment_filters(*, viewer: User, segment: Segment | int) -> dict[str, Any]:
+    """The saved filters of a segment the viewer may use (own or shared); else NotFound."""
+    segment_id = segment.pk if isinstance(segment, Segment) else int(segment)
+    found = segment_get(viewer=viewer, segment_id=segment_id)
+    return {k: v for k, v in (found.filters or {}).items() if k in SEGMENT_FILTER_KEYS}
 
 
 def account_list(
@@ -73,17 +157,44 @@ def account_list(
     owner: str | None = None,
     archived: bool = False,
     sort: str = "name",
+    industry: Values = None,
+    prefecture: Values = None,
+    employees_min: int | None = None,
+    employees_max: int | None = None,
+    rank: Values = None,
+    tag: Values = None,
+    segment: Segment | int | None = None,
+    with_tags: bool = False,
 ) -> QuerySet[Account]:
+    """Visible accounts, filtered. A ``segment`` (own or shared) narrows the other filters
+    further; ``with_tags`` prefetches the tags (one more query per page or export chunk)."""
     qs: QuerySet[Account] = Account.objects.visible_to(viewer).select_related("owner")
     qs = qs.filter(archived_at__isnull=not archived)
     if search:
-        qs = _search(qs, search, {"": "accounts_account"})
+        qs = _search(qs, search)
     if kind:
         qs = qs.filter(kind=kind)
     if tier:
         qs = qs.filter(tier=tier)
     if owner:
         qs = qs.filter(owner__username=owner)
+    scopes = {"": "accounts_account"}
+    qs = _filter_accounts(
+        qs,
+        prefix="",
+        scopes=scopes,
+        industry=industry,
+        prefecture=prefecture,
+        employees_min=employees_min,
+        employees_max=employees_max,
+        rank=rank,
+        tag=tag,
+    )
+    if segment is not None:
+        filters = _segment_filters(viewer=viewer, segment=segment)
+        qs = _filter_accounts(qs, prefix="", scopes=scopes, **filters)
+    if with_tags:
+        qs = qs.prefetch_related("tags")
     # A correlated subquery, not a JOIN with GROUP BY: the page's count() then drops it and
     # stays an index scan, and only the rows on the page pay for counting their contacts.
     contacts = (
@@ -101,6 +212,7 @@ def account_get(*, viewer: User, account_id: int) -> Account:
     account = (
         Account.objects.visible_to(viewer)
         .select_related("owner", "owner__team")
+        .prefetch_related("tags")
         .filter(pk=account_id)
         .first()
     )
@@ -144,13 +256,42 @@ def contact_list(
     account_id: int | None = None,
     archived: bool = False,
     sort: str = "name",
+    kind: Values = None,
+    tier: Values = None,
+    owner: str | None = None,
+    industry: Values = None,
+    prefecture: Values = None,
+    employees_min: int | None = None,
+    employees_max: int | None = None,
+    rank: Values = None,
+    tag: Values = None,
+    segment: Segment | int | None = None,
 ) -> QuerySet[Contact]:
+    """Visible contacts, filtered; the account filters and ``segment`` apply to their account."""
     qs: QuerySet[Contact] = Contact.objects.visible_to(viewer).select_related("account")
     qs = qs.filter(archived_at__isnull=not archived)
     if account_id is not None:
         qs = qs.filter(account_id=account_id)
     if search:
-        qs = _search(qs, search, {"": "accounts_contact", "account__": "accounts_account"})
+        qs = _search(qs, search, with_account=True)
+    scopes = {"account__": "accounts_account"}
+    qs = _filter_accounts(
+        qs,
+        prefix="account__",
+        scopes=scopes,
+        kind=kind,
+        tier=tier,
+        owner=owner,
+        industry=industry,
+        prefecture=prefecture,
+        employees_min=employees_min,
+        employees_max=employees_max,
+        rank=rank,
+        tag=tag,
+    )
+    if segment is not None:
+        filters = _segment_filters(viewer=viewer, segment=segment)
+        qs = _filter_accounts(qs, prefix="account__", scopes=scopes, **filters)
     return qs.order_by(*CONTACT_SORTS.get(sort, CONTACT_SORTS["name"]))
 
 

@@ -24,6 +24,7 @@ from tokui.accounts.models import Account, Contact, account_scope
 from tokui.core.audit import audit_record, diff, snapshot
 from tokui.core.exceptions import ApplicationError, Conflict, NotFound, PermissionDenied
 from tokui.core.japanese import (
+    bigrams,
     company_match_key,
     fold,
     normalize_corporate_number,
@@ -205,6 +206,7 @@ _DERIVED_ACCOUNT_FIELDS = (
     "web_domain",
     "sort_key",
     "search_text",
+    "search_bigrams",
 )
 
 
@@ -222,7 +224,11 @@ def account_identity_warnings(account: Account) -> list[str]:
     return warnings
 
 
-def _refresh_derived_account(account: Account) -> None:
+def account_derive_fields(account: Account) -> None:
+    """Recompute the derived fields (keys, search text) from the typed ones. Pure: no write.
+
+    Bulk loaders (imports, the data generator) call it before ``bulk_create``.
+    """
     if not account.legal_form:
         form, position, _core = split_legal_form(account.name)
         if form:
@@ -242,6 +248,7 @@ def _refresh_derived_account(account: Account) -> None:
         account.website.split("://", 1)[-1],
     ]
     account.search_text = "|".join(fold(p) for p in parts if p)
+    account.search_bigrams = bigrams(account.search_text)
 
 
 @transaction.atomic
@@ -254,7 +261,7 @@ def account_create(*, actor: User, data: dict[str, Any]) -> Account:
     if not clean.get("name"):
         raise ApplicationError(_("Enter the company name."), field="name", status=422)
     account = Account(**clean)
-    _refresh_derived_account(account)
+    account_derive_fields(account)
     account.save()
     fields = [f for f in ACCOUNT_EDITABLE_FIELDS if f in clean or f in ("kind", "tier")]
     audit_record(
@@ -291,7 +298,7 @@ def account_update(
     changes = diff(before, snapshot(account, clean.keys()))
     if not changes:
         return account
-    _refresh_derived_account(account)
+    account_derive_fields(account)
     account.version += 1
     account.updated_at = timezone.now()
     account.save(update_fields=[*clean.keys(), *_DERIVED_ACCOUNT_FIELDS, "version", "updated_at"])
@@ -380,10 +387,18 @@ def _clean_contact(data: dict[str, Any]) -> dict[str, Any]:
     return clean
 
 
-_DERIVED_CONTACT_FIELDS = ("sort_key", "search_text", "match_key", "reading_key", "email_key")
+_DERIVED_CONTACT_FIELDS = (
+    "sort_key",
+    "search_text",
+    "search_bigrams",
+    "match_key",
+    "reading_key",
+    "email_key",
+)
 
 
-def _refresh_derived_contact(contact: Contact) -> None:
+def contact_derive_fields(contact: Contact) -> None:
+    """Recompute a contact's derived fields (keys, search text). Pure: no write."""
     reading = " ".join(p for p in (contact.family_name_kana, contact.given_name_kana) if p)
     contact.sort_key = fold(reading or contact.full_name)[:200]
     parts = [
@@ -397,6 +412,7 @@ def _refresh_derived_contact(contact: Contact) -> None:
         contact.title,
     ]
     contact.search_text = "|".join(fold(re.sub(r"\s+", "", p)) for p in parts if p)
+    contact.search_bigrams = bigrams(contact.search_text)
     contact.match_key = person_match_key(contact.family_name, contact.given_name)[:200]
     contact.reading_key = person_match_key(contact.family_name_kana, contact.given_name_kana)[:200]
     contact.email_key = contact.email.lower()
@@ -412,7 +428,7 @@ def contact_create(*, actor: User, account: Account, data: dict[str, Any]) -> Co
     if not clean.get("family_name"):
         raise ApplicationError(_("Enter the family name."), field="family_name", status=422)
     contact = Contact(account=account, **clean)
-    _refresh_derived_contact(contact)
+    contact_derive_fields(contact)
     contact.save()
     audit_record(
         actor=actor,
@@ -447,7 +463,7 @@ def contact_update(
     changes = diff(before, snapshot(contact, clean.keys()))
     if not changes:
         return contact
-    _refresh_derived_contact(contact)
+    contact_derive_fields(contact)
     contact.version += 1
     contact.updated_at = timezone.now()
     contact.save(update_fields=[*clean.keys(), *_DERIVED_CONTACT_FIELDS, "version", "updated_at"])

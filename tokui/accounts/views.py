@@ -1,6 +1,7 @@
 """Pages of the customer data bank. Thin: parse, call a selector or service, render."""
 
 from django.contrib import messages
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -16,6 +17,9 @@ from tokui.accounts.constants import (
     AccountTier,
 )
 from tokui.accounts.forms import AccountForm, ContactForm
+from tokui.accounts.screening import screening_flags_attach, screening_overview
+from tokui.accounts.segments import account_set_tags, account_tag_names
+from tokui.accounts.views_segments import account_list_context, extra_account_filters
 from tokui.core.exceptions import ApplicationError, PermissionDenied
 from tokui.core.pagination import page_slice, parse_positive_int
 from tokui.core.views import is_htmx, maps_service_errors, query_flag
@@ -37,8 +41,10 @@ def account_index(request: HttpRequest) -> TemplateResponse:
         "archived": query_flag(request, "archived"),
         "sort": request.GET.get("sort", "name"),
     }
-    accounts = selectors.account_list(viewer=request.user, **filters)
+    filters.update(extra_account_filters(request.GET))  # industry, prefecture, …, segment
+    accounts = selectors.account_list(viewer=request.user, with_tags=True, **filters)
     page = page_slice(accounts, page=parse_positive_int(request.GET.get("page"), 1, 10**6))
+    screening_flags_attach(page.items)  # one query for the page's risk-screening badges
     template = "accounts/account_index.html"
     if is_htmx(request):
         template += "#results"
@@ -50,6 +56,7 @@ def account_index(request: HttpRequest) -> TemplateResponse:
         "owners": user_assignable_owners(viewer=request.user),
         "sort": filters["sort"],
     }
+    context.update(account_list_context(request, filters))
     return TemplateResponse(request, template, context)
 
 
@@ -58,10 +65,18 @@ def account_detail(request: HttpRequest, account_id: int) -> TemplateResponse:
     account = selectors.account_get(viewer=request.user, account_id=account_id)
     contacts = selectors.contact_list(viewer=request.user, account_id=account.pk)
     history = selectors.account_history(viewer=request.user, account=account)
+    screening = screening_overview(viewer=request.user, account=account)
     return TemplateResponse(
         request,
         "accounts/account_detail.html",
-        {"account": account, "contacts": list(contacts), "history": list(history)},
+        {
+            "account": account,
+            "screening": screening,
+            "screening_flag": screening.flag,
+            "contacts": list(contacts),
+            "history": list(history),
+            "identity_warnings": services.account_identity_warnings(account),
+        },
     )
 
 
@@ -72,7 +87,9 @@ def account_create(request: HttpRequest) -> HttpResponse:
     form = AccountForm(request.POST or None, viewer=request.user, initial={"owner": request.user})
     if request.method == "POST" and form.is_valid():
         try:
-            account = services.account_create(actor=request.user, data=form.service_data())
+            with transaction.atomic():  # the account and its tags, or neither
+                account = services.account_create(actor=request.user, data=form.service_data())
+                account_set_tags(actor=request.user, account=account, names=form.tag_names())
         except ApplicationError as exc:
             form.add_service_error(exc)
         else:
@@ -99,16 +116,19 @@ def account_edit(request: HttpRequest, account_id: int) -> HttpResponse:
         fax=account.fax_display,
         postal_code=account.postal_code_display.lstrip("〒"),
         version=account.version,
+        tags=", ".join(account_tag_names(account)),
     )
     form = AccountForm(request.POST or None, viewer=request.user, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            services.account_update(
-                actor=request.user,
-                account=account,
-                data=form.service_data(),
-                version=form.cleaned_data.get("version"),
-            )
+            with transaction.atomic():  # the fields and the tags, or neither
+                services.account_update(
+                    actor=request.user,
+                    account=account,
+                    data=form.service_data(),
+                    version=form.cleaned_data.get("version"),
+                )
+                account_set_tags(actor=request.user, account=account, names=form.tag_names())
         except ApplicationError as exc:
             form.add_service_error(exc)
         else:
@@ -169,6 +189,7 @@ def contact_index(request: HttpRequest) -> TemplateResponse:
 @maps_service_errors
 def contact_detail(request: HttpRequest, contact_id: int) -> TemplateResponse:
     contact = selectors.contact_get(viewer=request.user, contact_id=contact_id)
+    screening_flags_attach([contact.account])
     return TemplateResponse(request, "accounts/contact_detail.html", {"contact": contact})
 
 

@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from django.db import transaction
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema, Status
@@ -9,7 +10,15 @@ from ninja.errors import AuthenticationError
 from pydantic import Field
 
 from tokui.accounts import selectors, services
-from tokui.accounts.constants import ACCOUNT_SORTS, CONTACT_SORTS, AccountKind, AccountTier
+from tokui.accounts.constants import (
+    ACCOUNT_SORTS,
+    CONTACT_SORTS,
+    AccountKind,
+    AccountRank,
+    AccountTier,
+)
+from tokui.accounts.screening import screening_flags_attach
+from tokui.accounts.segments import EMPLOYEES_LIMIT, TAG_MAX_LENGTH, account_set_tags
 from tokui.api.schemas import (
     AccountCreate,
     AccountOut,
@@ -55,14 +64,39 @@ class PageQuery(Schema):
     archived: bool = Field(False, description="List archived records instead of current ones.")
 
 
-class AccountQuery(PageQuery):
+class AccountFilterQuery(Schema):
+    """Filters on the account (of a contact): the same as the list pages and segments."""
+
+    industry: str | None = Field(None, max_length=100, description="Part of the industry.")
+    prefecture: str | None = Field(None, max_length=20, description="e.g. 東京都.")
+    employees_min: int | None = Field(None, ge=0, le=EMPLOYEES_LIMIT)
+    employees_max: int | None = Field(None, ge=0, le=EMPLOYEES_LIMIT)
+    rank: AccountRank | None = None
+    tag: str | None = Field(None, max_length=TAG_MAX_LENGTH, description="A tag's name.")
+    segment: int | None = Field(
+        None, ge=1, le=2**62, description="A segment's id (yours or a shared one)."
+    )
+
+    def account_filters(self) -> dict[str, Any]:
+        return {
+            "industry": self.industry,
+            "prefecture": self.prefecture,
+            "employees_min": self.employees_min,
+            "employees_max": self.employees_max,
+            "rank": self.rank,
+            "tag": self.tag,
+            "segment": self.segment,
+        }
+
+
+class AccountQuery(PageQuery, AccountFilterQuery):
     kind: AccountKind | None = None
     tier: AccountTier | None = None
     owner: str | None = Field(None, max_length=150, description="Owner's user name.")
     sort: str = Field("name", pattern="^(" + "|".join(ACCOUNT_SORTS) + ")$")
 
 
-class ContactQuery(PageQuery):
+class ContactQuery(PageQuery, AccountFilterQuery):
     account: int | None = Field(None, ge=1, le=2**62)
     sort: str = Field("name", pattern="^(" + "|".join(CONTACT_SORTS) + ")$")
 
@@ -92,15 +126,23 @@ def list_accounts(request: HttpRequest, filters: Query[AccountQuery]) -> dict[st
         owner=filters.owner,
         archived=filters.archived,
         sort=filters.sort,
+        with_tags=True,
+        **filters.account_filters(),
     )
     page = page_slice(qs, page=filters.page, page_size=filters.page_size)
+    screening_flags_attach(page.items)  # the page's screening flags in one query
     return {"items": page.items, "count": page.count}
 
 
 @router.post("/accounts", response={201: AccountOut, **ERRORS}, summary="Create an account")
 def create_account(request: HttpRequest, payload: AccountCreate) -> Status:
     data = _resolve_owner(payload.model_dump())
-    return Status(201, services.account_create(actor=_user(request), data=data))
+    tags = data.pop("tags", None) or []
+    with transaction.atomic():  # the account and its tags, or neither
+        account = services.account_create(actor=_user(request), data=data)
+        if tags:
+            account = account_set_tags(actor=_user(request), account=account, names=tags)
+    return Status(201, account)
 
 
 @router.get(
@@ -117,10 +159,15 @@ def update_account(request: HttpRequest, account_id: int, payload: AccountPatch)
     account = selectors.account_get(viewer=_user(request), account_id=account_id)
     data = drop_nones(payload.model_dump(exclude_unset=True), keep=("corporate_number",))
     version = data.pop("version", None)
+    tags = data.pop("tags", None)
     data = _resolve_owner(data)
-    return services.account_update(
-        actor=_user(request), account=account, data=data, version=version
-    )
+    with transaction.atomic():  # the fields and the tags, or neither
+        account = services.account_update(
+            actor=_user(request), account=account, data=data, version=version
+        )
+        if tags is not None:
+            account = account_set_tags(actor=_user(request), account=account, names=tags)
+    return account
 
 
 @router.delete(
@@ -140,6 +187,7 @@ def list_contacts(request: HttpRequest, filters: Query[ContactQuery]) -> dict[st
         account_id=filters.account,
         archived=filters.archived,
         sort=filters.sort,
+        **filters.account_filters(),
     )
     page = page_slice(qs, page=filters.page, page_size=filters.page_size)
     return {"items": page.items, "count": page.count}

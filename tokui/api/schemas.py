@@ -1,17 +1,32 @@
 """Shapes of the API's requests and answers (v1). Limits mirror the model fields."""
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any, Literal
 
 from ninja import Schema
 from pydantic import ConfigDict, Field
 
 from tokui.accounts.constants import AccountKind, AccountTier
 from tokui.accounts.models import Account, Contact
+from tokui.accounts.screening import screening_flag_of
+from tokui.accounts.segments import TAG_MAX_LENGTH, TAGS_PER_ACCOUNT, account_tag_names
 
 
 class Strict(Schema):
     model_config = ConfigDict(extra="forbid")
+
+
+TagName = Annotated[str, Field(max_length=TAG_MAX_LENGTH)]
+
+
+class ScreeningFlagOut(Schema):
+    level: Literal["ok", "info", "warning", "danger"] = Field(
+        description="ok; info (a prospect not fully screened); warning (a check missing, "
+        "pending or past its re-check date); danger (a check failed)."
+    )
+    label: str = Field(description="A short label, e.g. “Screening expired”.")
+    reasons: list[str] = Field(description="Why, one sentence per check, in your language.")
+    required: bool = Field(description="False for competitors, which are never screened.")
 
 
 class AccountOut(Schema):
@@ -36,10 +51,21 @@ class AccountOut(Schema):
     archived: bool
     created_at: datetime
     updated_at: datetime
+    screening: ScreeningFlagOut = Field(description="Risk screening (与信・反社チェック).")
+    tags: list[str] = Field(description="Tag names, in name order.")
 
     @staticmethod
     def resolve_owner(obj: Account) -> str:
         return obj.owner.username
+
+    @staticmethod
+    def resolve_tags(obj: Account) -> list[str]:
+        return account_tag_names(obj)
+
+    @staticmethod
+    def resolve_screening(obj: Account) -> dict[str, Any]:
+        # Lists attach the page's flags in one query; a single account computes its own.
+        return screening_flag_of(obj).as_dict()
 
     @staticmethod
     def resolve_archived(obj: Account) -> bool:
@@ -67,6 +93,11 @@ class AccountFields(Strict):
     street: str = Field("", max_length=200)
     building: str = Field("", max_length=200)
     notes: str = Field("", max_length=10000)
+    tags: list[TagName] = Field(
+        default_factory=list,
+        max_length=TAGS_PER_ACCOUNT,
+        description="Tag names (at most 50 characters each); new tags are created.",
+    )
 
 
 class AccountCreate(AccountFields):
@@ -90,6 +121,11 @@ class AccountPatch(Strict):
     street: str | None = Field(None, max_length=200)
     building: str | None = Field(None, max_length=200)
     notes: str | None = Field(None, max_length=10000)
+    tags: list[TagName] | None = Field(
+        None,
+        max_length=TAGS_PER_ACCOUNT,
+        description="Replaces all tags ([] removes them); leave out to keep them.",
+    )
     version: int | None = Field(None, ge=1, le=2**31, description="The version you loaded.")
 
 

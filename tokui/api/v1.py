@@ -4,7 +4,12 @@ from ninja import NinjaAPI
 
 from tokui.api.accounts import router as accounts_router
 from tokui.api.auth import API_AUTH
+from tokui.api.duplicates import router as duplicates_router
 from tokui.api.errors import install_error_handlers
+from tokui.api.imports import router as imports_router
+from tokui.api.screening import router as screening_router
+from tokui.api.search import router as search_router
+from tokui.api.segments import router as segments_router
 
 api = NinjaAPI(
     title="Tokui API",
@@ -18,3 +23,8 @@ api = NinjaAPI(
 )
 install_error_handlers(api)
 api.add_router("/", accounts_router)
+api.add_router("/", search_router)
+api.add_router("/", screening_router)
+api.add_router("/", duplicates_router)
+api.add_router("/", segments_router)
+api.add_router("/", imports_router)

@@ -1,5 +1,6 @@
 """Japanese text and identifiers: folding for search, 法人番号, phone numbers, postal codes."""
 
+import functools
 import re
 import unicodedata
 
@@ -76,6 +77,7 @@ def normalize_phone(value: str, *, field: str = "phone", region: str = "JP") -> 
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+@functools.lru_cache(maxsize=4096)
 def format_phone(e164: str) -> str:
     """A stored E.164 number as people write it: national format at home, international abroad."""
     if not e164:
@@ -352,3 +354,15 @@ def web_domain(url: str) -> str:
     """``https://www.Example.co.jp/about`` → ``example.co.jp``: the company's domain, to match."""
     host = (url or "").split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0].lower()
     return host.removeprefix("www.")
+
+
+def bigrams(folded: str) -> str:
+    """Space-separated two-character pieces of each letter-or-digit run of a folded text.
+
+    Indexed with SQLite FTS5's unicode61 tokenizer, they let a 2-character query ("山田",
+    "co") use an index where the trigram tokenizer needs three characters.
+    """
+    pieces: set[str] = set()
+    for run in re.findall(r"[^\W_]+", folded):
+        pieces.update(run[i : i + 2] for i in range(len(run) - 1))
+    return " ".join(sorted(pieces))

@@ -1035,6 +1035,14 @@ def demo_load(*, accounts: int = 320, stdout: _Writer | None = None) -> dict[str
             if index % 100 == 0:
                 say(f"Demo: {index}/{accounts} accounts…")
         edits, archived = _add_history(rng, gen, users, created)
+        # The data bank's other parts, each from its own module (idempotent on their own).
+        from tokui.web.demo_dedupe import demo_duplicates
+        from tokui.web.demo_screening import demo_screening
+        from tokui.web.demo_segments import demo_segments
+
+        demo_segments(stdout=stdout)
+        demo_duplicates(stdout=stdout)
+        demo_screening(stdout=stdout)
         say(
             f"Demo: {len(created)} accounts, {contacts} contacts, {edits} edits, "
             f"{archived} archived in {time.monotonic() - started:.1f} s."

@@ -15,6 +15,7 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.http import require_http_methods
 from django.views.i18n import set_language as django_set_language
 
+from tokui.accounts.screening import screening_attention_summary, screening_flags_attach
 from tokui.accounts.selectors import account_counts, account_recently_updated
 from tokui.users.services import login_attempt_record, login_throttle_wait_seconds
 
@@ -73,12 +74,17 @@ def set_language(request: HttpRequest) -> HttpResponse:
 
 
 def dashboard(request: HttpRequest) -> TemplateResponse:
+    recent = list(account_recently_updated(viewer=request.user))
+    screening_flags_attach(recent)
+    needs_screening, needs_screening_count = screening_attention_summary(viewer=request.user)
     return TemplateResponse(
         request,
         "web/dashboard.html",
         {
             "counts": account_counts(viewer=request.user),
-            "recent": account_recently_updated(viewer=request.user),
+            "recent": recent,
+            "needs_screening": needs_screening,
+            "needs_screening_count": needs_screening_count,
             "greeting": _("Welcome, %(name)s") % {"name": request.user},
         },
     )

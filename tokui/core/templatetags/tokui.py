@@ -9,6 +9,7 @@ from django.core.exceptions import FieldDoesNotExist
 from django.utils.translation import gettext as _
 
 from tokui.core.models import AuditEvent
+from tokui.core.registry import audit_action_labels
 
 register = template.Library()
 
@@ -60,7 +61,9 @@ def _action_labels() -> dict[str, str]:
 
 @register.simple_tag
 def audit_action(event: AuditEvent) -> str:
-    return _action_labels().get(event.action, event.action)
+    # Apps register labels for their own actions (tokui.core.registry.audit_action_labels).
+    label = _action_labels().get(event.action) or audit_action_labels.get(event.action)
+    return label or event.action
 
 
 @register.simple_tag(takes_context=True)

@@ -1,0 +1,279 @@
+"""The fast path of an import: new records of a batch written with one INSERT each kind.
+
+A row takes the fast path only when nothing about it needs a decision: it matches no record
+(visible or not), shares no key with another row of its batch and, for a contact, belongs to an
+account that exists, is visible and is not archived. Such a row would be created by the
+service in every mode, so the fast path does exactly what ``account_create`` /
+``contact_create`` do (same normalisation and validation functions, same derived fields, one
+``accounts.*.created`` audit event per record) but with the batch's look-ups done in a few
+queries and the records and events written with ``bulk_create``. Every other row (matches,
+new accounts for contacts, duplicates within the batch) and every row with an error takes the
+service path one by one, so reports and error messages are the service's own. See
+docs/adr/0003-bulk-import.md.
+"""
+
+from collections import Counter
+from typing import Any
+
+from django.db import IntegrityError, transaction
+
+from tokui.accounts.constants import ACCOUNT_EDITABLE_FIELDS
+from tokui.accounts.imports.convert import RowInput
+from tokui.accounts.imports.matching import PREFERRED, AccountKeys, ContactKeys
+from tokui.accounts.models import Account, Contact, account_scope
+from tokui.accounts.services import (
+    _clean_account,
+    _clean_contact,
+    account_derive_fields,
+    contact_derive_fields,
+)
+from tokui.core.audit import diff, snapshot
+from tokui.core.exceptions import ApplicationError
+from tokui.core.japanese import company_match_key
+from tokui.core.models import AuditEvent
+from tokui.users.models import User
+
+# Contact fields whose values repeat across rows (names, readings, titles): _clean_contact checks
+# each field on its own, so the result for one value is the result wherever it appears.
+_REPEATING = (
+    "family_name",
+    "given_name",
+    "family_name_kana",
+    "given_name_kana",
+    "title",
+    "department",
+)
+_INVALID = object()
+_CACHE_LIMIT = 50_000
+
+
+class ContactCleaner:
+    """``_clean_contact`` with the results for repeating field values remembered.
+
+    Returns None when the row has any error: the caller then sends it through the service,
+    which reports the error exactly as it would for a form.
+    """
+
+    def __init__(self) -> None:
+        self._cache: dict[tuple[str, Any], Any] = {}
+
+    def _field(self, name: str, value: Any) -> Any:
+        key = (name, value)
+        if key not in self._cache:
+            if len(self._cache) >= _CACHE_LIMIT:
+                self._cache.clear()  # memory stays flat on any file
+            try:
+                self._cache[key] = _clean_contact({name: value})[name]
+            except ApplicationError:
+                self._cache[key] = _INVALID
+        return self._cache[key]
+
+    def clean(self, data: dict[str, Any]) -> dict[str, Any] | None:
+        known: dict[str, Any] = {}
+        for name in _REPEATING:
+            if name in data:
+                value = self._field(name, data[name])
+                if value is _INVALID:
+                    return None
+                known[name] = value
+        try:
+            rest = _clean_contact({k: v for k, v in data.items() if k not in known})
+        except ApplicationError:
+            return None
+        merged = {**known, **rest}
+        if not merged.get("family_name"):
+            return None
+        return {k: merged[k] for k in data}  # the service's key order, for the audit event
+
+
+def _created_event(*, actor: User, record: Any, fields: Any, scope: str) -> AuditEvent:
+    """The event ``audit_record`` writes for a created record, unsaved (bulk-created)."""
+    return AuditEvent(
+        actor=actor if getattr(actor, "pk", None) else None,
+        action=f"accounts.{record._meta.model_name}.created",
+        target_type=record._meta.label_lower,
+        target_id=str(record.pk),
+        target_repr=str(record)[:300],
+        scope=scope,
+        changes=diff({}, snapshot(record, fields)),
+        note="",
+    )
+
+
+def _unique(keys: list[Any]) -> set[Any]:
+    counts = Counter(k for k in keys if k)
+    return {k for k, n in counts.items() if n == 1}
+
+
+def fast_contacts(
+    *, actor: User, rows: list[tuple[int, RowInput]], cleaner: ContactCleaner
+) -> tuple[dict[int, int], set[int]]:
+    """Create the contacts of the rows that need no decision.
+
+    ``rows`` is ``[(row number, input)]``; returns ``({row number: contact id}, row numbers
+    left to the service path)``.
+    """
+    company_keys = {number: company_match_key(row.company)[:200] for number, row in rows}
+    wanted = {k for k in company_keys.values() if k}
+    accounts: dict[str, tuple[int, bool]] = {}
+    for key, pk, archived_at in (
+        Account.objects.visible_to(actor)
+        .filter(match_key__in=wanted)
+        .order_by(*PREFERRED)
+        .values_list("match_key", "pk", "archived_at")
+    ):
+        accounts.setdefault(key, (pk, archived_at is None))
+    contact_keys = {number: ContactKeys.of(row.data) for number, row in rows}
+    account_of = {
+        number: accounts[key][0]
+        for number, key in company_keys.items()
+        if key in accounts and accounts[key][1]
+    }
+    emails = {k.email for k in contact_keys.values() if k.email}
+    taken_emails = set(
+        Contact.objects.filter(email_key__in=emails).values_list("email_key", flat=True)
+    )
+    # contact_match's rule: a name matches at the account when the row or the stored contact
+    # has no e-mail address (two namesakes with their own addresses are two people).
+    # Two queries, so that the one for rows with an address can use the e-mail index (stored
+    # contacts without an address are few) rather than scan every namesake.
+    named: set[tuple[int, str]] = set()
+    named_without_email: set[tuple[int, str]] = set()
+    for with_email, found in ((True, named_without_email), (False, named)):
+        people = [
+            (account_of[n], k.name)
+            for n, k in contact_keys.items()
+            if k.name and n in account_of and bool(k.email) == with_email
+        ]
+        if not people:
+            continue
+        stored = Contact.objects.filter(
+            account_id__in={a for a, _name in people}, match_key__in={m for _a, m in people}
+        )
+        if with_email:
+            stored = stored.filter(email_key="")
+        found.update(stored.values_list("account_id", "match_key").distinct())
+    named |= named_without_email
+    unique_emails = _unique([k.email for k in contact_keys.values()])
+    in_batch = Counter((account_of.get(n), k.name) for n, k in contact_keys.items())
+    in_batch_without_email = Counter(
+        (account_of.get(n), k.name) for n, k in contact_keys.items() if not k.email
+    )
+
+    kept: list[tuple[int, Contact, dict[str, Any]]] = []
+    slow: set[int] = set()
+    for number, row in rows:
+        keys = contact_keys[number]
+        account_id: int | None = account_of.get(number)
+        person = (account_id, keys.name)
+        if keys.email:
+            clash = (
+                keys.email in taken_emails
+                or keys.email not in unique_emails
+                or person in named_without_email
+                or in_batch_without_email[person] > 0
+            )
+        else:
+            clash = person in named or in_batch[person] > 1
+        if account_id is None or not keys.name or clash:
+            slow.add(number)
+            continue
+        clean = cleaner.clean(row.data)
+        if clean is None:
+            slow.add(number)
+            continue
+        contact = Contact(account_id=account_id, **clean)
+        contact_derive_fields(contact)
+        kept.append((number, contact, clean))
+    if not kept:
+        return {}, slow
+    with transaction.atomic():
+        # contact_create locks the account; so does the batch, once for all its rows.
+        live = set(
+            Account.objects.select_for_update(of=("self",))
+            .filter(pk__in={c.account_id for _n, c, _c in kept}, archived_at__isnull=True)
+            .values_list("pk", flat=True)
+        )
+        slow.update(number for number, contact, _clean in kept if contact.account_id not in live)
+        kept = [item for item in kept if item[1].account_id in live]
+        Contact.objects.bulk_create([contact for _number, contact, _clean in kept])
+        AuditEvent.objects.bulk_create(
+            _created_event(
+                actor=actor,
+                record=contact,
+                fields=clean.keys(),
+                scope=account_scope(contact.account_id),
+            )
+            for _number, contact, clean in kept
+        )
+    return {number: contact.pk for number, contact, _clean in kept}, slow
+
+
+def fast_accounts(
+    *, actor: User, rows: list[tuple[int, RowInput]]
+) -> tuple[dict[int, int], set[int]]:
+    """Create the accounts of the rows that need no decision; like ``fast_contacts``."""
+    keys = {number: AccountKeys.of(row.data) for number, row in rows}
+    numbers = {k.corporate_number for k in keys.values() if k.corporate_number}
+    taken_numbers = set(
+        Account.objects.filter(corporate_number__in=numbers).values_list(
+            "corporate_number", flat=True
+        )
+    )
+    match_keys = {k.match_key for k in keys.values() if k.match_key}
+    taken_phones, taken_domains = set(), set()
+    for match_key, phone, domain in Account.objects.filter(match_key__in=match_keys).values_list(
+        "match_key", "phone", "web_domain"
+    ):
+        taken_phones.add((match_key, phone))
+        taken_domains.add((match_key, domain))
+    unique_numbers = _unique([k.corporate_number for k in keys.values()])
+    unique_names = _unique([k.match_key for k in keys.values()])
+
+    kept: list[tuple[int, Account, dict[str, Any]]] = []
+    slow: set[int] = set()
+    for number, row in rows:
+        k = keys[number]
+        if (
+            not k.match_key
+            or k.match_key not in unique_names
+            or (k.corporate_number and k.corporate_number not in unique_numbers)
+            or k.corporate_number in taken_numbers
+            or (k.phone and (k.match_key, k.phone) in taken_phones)
+            or (k.domain and (k.match_key, k.domain) in taken_domains)
+        ):
+            slow.add(number)
+            continue
+        data = dict(row.data)
+        data.setdefault("owner", actor)
+        try:
+            clean = _clean_account(actor=actor, data=data, current=None)
+        except ApplicationError:
+            slow.add(number)
+            continue
+        if not clean.get("name"):
+            slow.add(number)
+            continue
+        account = Account(**clean)
+        account_derive_fields(account)
+        kept.append((number, account, clean))
+    if not kept:
+        return {}, slow
+    try:
+        with transaction.atomic():
+            Account.objects.bulk_create([account for _n, account, _c in kept])
+            AuditEvent.objects.bulk_create(
+                _created_event(
+                    actor=actor,
+                    record=account,
+                    fields=[
+                        f for f in ACCOUNT_EDITABLE_FIELDS if f in clean or f in ("kind", "tier")
+                    ],
+                    scope=account_scope(account.pk),
+                )
+                for _number, account, clean in kept
+            )
+    except IntegrityError:
+        # Someone saved the same 法人番号 meanwhile: the service path sorts the rows out.
+        return {}, slow | {number for number, _account, _clean in kept}
+    return {number: account.pk for number, account, _clean in kept}, slow
