@@ -29,10 +29,7 @@ django.setup()
 
 from django.core.management import call_command  # noqa: E402
 from django.core.signals import request_started  # noqa: E402
-from django.db import (
-    connection,
-    reset_queries,
-)
+from django.db import connection, reset_queries  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 

@@ -200,3 +200,16 @@ def test_contact_history_is_shown_under_its_account(kam, make_account, make_cont
         "accounts.contact.updated",
     }
     assert Contact.objects.get().title == "部長"
+
+
+def test_a_merged_account_cannot_be_restored_behind_the_merges_back(kam, make_account):
+    from tokui.accounts.merge import account_merge
+
+    survivor = make_account(kam, name="株式会社山田商事")
+    merged = make_account(kam, name="山田商事(株)")
+    account_merge(actor=kam, survivor=survivor, merged=merged, choices={})
+    merged.refresh_from_db()
+    with pytest.raises(ApplicationError, match="undo the merge"):
+        account_restore(actor=kam, account=merged)
+    merged.refresh_from_db()
+    assert merged.is_archived and merged.merged_into_id == survivor.pk

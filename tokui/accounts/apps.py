@@ -15,5 +15,23 @@ class AccountsConfig(AppConfig):
         account_relations.register("accounts.ScreeningCheck", "account")
         # Accounts merged earlier into the merged one now point at the survivor.
         account_relations.register("accounts.Account", "merged_into")
+        for action, label in (
+            ("accounts.account.created", _("Account created")),
+            ("accounts.account.updated", _("Account changed")),
+            ("accounts.account.archived", _("Account archived")),
+            ("accounts.account.restored", _("Account restored")),
+            ("accounts.contact.created", _("Contact added")),
+            ("accounts.contact.updated", _("Contact changed")),
+            ("accounts.contact.archived", _("Contact archived")),
+            ("accounts.screening.recorded", _("Screening check recorded")),
+            ("accounts.export", _("List exported")),
+            ("accounts.import.created", _("Import uploaded")),
+            ("accounts.import.mapped", _("Import columns mapped")),
+            ("accounts.import.started", _("Import started")),
+            ("accounts.segment.created", _("Segment created")),
+            ("accounts.segment.updated", _("Segment changed")),
+            ("accounts.segment.deleted", _("Segment deleted")),
+        ):
+            audit_action_labels.register(action, label)
         audit_action_labels.register("accounts.account.merged", _("Accounts merged"))
         audit_action_labels.register("accounts.account.merge_undone", _("Merge undone"))

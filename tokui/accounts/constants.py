@@ -1,5 +1,6 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class AccountKind(models.TextChoices):
@@ -63,15 +64,16 @@ class ImportStatus(models.TextChoices):
     PENDING = "pending", _("Waiting")
     RUNNING = "running", _("Running")
     DONE = "done", _("Finished")
-    FAILED = "failed", _("Failed")
+    FAILED = "failed", pgettext_lazy("import status", "Failed")
 
 
 class ImportOutcome(models.TextChoices):
-    CREATED = "created", _("Created")
-    UPDATED = "updated", _("Updated")
-    MERGED = "merged", _("Merged")
-    SKIPPED = "skipped", _("Skipped")
-    REJECTED = "rejected", _("Rejected")
+    # Contexts: "Updated" alone is a date column elsewhere, "Created" too.
+    CREATED = "created", pgettext_lazy("import rows", "Created")
+    UPDATED = "updated", pgettext_lazy("import rows", "Updated")
+    MERGED = "merged", pgettext_lazy("import rows", "Merged")
+    SKIPPED = "skipped", pgettext_lazy("import rows", "Skipped")
+    REJECTED = "rejected", pgettext_lazy("import rows", "Rejected")
 
 
 # Fields a person edits on an account, in form order; the audit trail compares these.

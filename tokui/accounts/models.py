@@ -154,6 +154,8 @@ class Account(models.Model):
 class ContactQuerySet(models.QuerySet["Contact"]):
     def visible_to(self, viewer: "User | AnonymousUser") -> "ContactQuerySet":
         """A contact is visible exactly when its account is."""
+        if isinstance(viewer, User) and viewer.is_active and viewer.role in ROLES_SEEING_ALL:
+            return self  # every account is visible: no need to ask which
         return self.filter(account__in=Account.objects.visible_to(viewer))
 
 

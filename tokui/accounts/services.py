@@ -340,6 +340,10 @@ def account_restore(*, actor: User, account: Account) -> Account:
     account = _locked_visible_account(actor=actor, account_id=account.pk)
     if not account.is_archived:
         return account
+    if account.merged_into_id:
+        raise ApplicationError(
+            _("This account was merged into another one: undo the merge instead of restoring it.")
+        )
     account.archived_at = None
     account.version += 1
     account.updated_at = timezone.now()

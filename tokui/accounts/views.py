@@ -6,6 +6,9 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateformat import format as date_format_value
+from django.utils.formats import get_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -17,6 +20,7 @@ from tokui.accounts.constants import (
     AccountTier,
 )
 from tokui.accounts.forms import AccountForm, ContactForm
+from tokui.accounts.models import Account
 from tokui.accounts.screening import screening_flags_attach, screening_overview
 from tokui.accounts.segments import account_set_tags, account_tag_names
 from tokui.accounts.views_segments import account_list_context, extra_account_filters
@@ -29,6 +33,15 @@ from tokui.users.selectors import user_assignable_owners
 def _require_editor(request: HttpRequest) -> None:
     if not request.user.may_edit_accounts:
         raise PermissionDenied(_("Your role can read accounts but not change them."))
+
+
+def _label_rows(accounts: list[Account]) -> None:
+    """Per-row display values computed once per page rather than per row in the template."""
+    kinds = {value: str(label) for value, label in AccountKind.choices}
+    date_format = get_format("SHORT_DATE_FORMAT")
+    for account in accounts:
+        account.kind_label = kinds.get(account.kind, account.kind)
+        account.updated_on = date_format_value(timezone.localtime(account.updated_at), date_format)
 
 
 @maps_service_errors
@@ -45,6 +58,7 @@ def account_index(request: HttpRequest) -> TemplateResponse:
     accounts = selectors.account_list(viewer=request.user, with_tags=True, **filters)
     page = page_slice(accounts, page=parse_positive_int(request.GET.get("page"), 1, 10**6))
     screening_flags_attach(page.items)  # one query for the page's risk-screening badges
+    _label_rows(page.items)
     template = "accounts/account_index.html"
     if is_htmx(request):
         template += "#results"
@@ -55,6 +69,7 @@ def account_index(request: HttpRequest) -> TemplateResponse:
         "tiers": AccountTier.choices,
         "owners": user_assignable_owners(viewer=request.user),
         "sort": filters["sort"],
+        "key_label": _("Key"),
     }
     context.update(account_list_context(request, filters))
     return TemplateResponse(request, template, context)

@@ -14,6 +14,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.utils import timezone
+from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
@@ -100,10 +101,14 @@ class ScreeningCheckForm(ServiceErrorsMixin, forms.Form):
     )
     files = MultipleFileField(
         label=gettext_lazy("Evidence"),
-        help_text=gettext_lazy(
-            "Up to %(n)d files of at most %(mb)d MB each: PDF, PNG, JPEG, TIFF, XLSX or DOCX."
-        )
-        % {"n": MAX_EVIDENCE_FILES, "mb": MAX_EVIDENCE_BYTES // (1024 * 1024)},
+        # Lazy to the end: formatting now would fix the text in the language of start-up.
+        help_text=format_lazy(
+            gettext_lazy(
+                "Up to {n} files of at most {mb} MB each: PDF, PNG, JPEG, TIFF, XLSX or DOCX."
+            ),
+            n=MAX_EVIDENCE_FILES,
+            mb=MAX_EVIDENCE_BYTES // (1024 * 1024),
+        ),
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

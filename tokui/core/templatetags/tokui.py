@@ -6,6 +6,7 @@ from urllib.parse import urlencode
 from django import template
 from django.apps import apps
 from django.core.exceptions import FieldDoesNotExist
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from tokui.core.models import AuditEvent
@@ -25,8 +26,10 @@ def _label_and_choices(target_type: str, field_name: str) -> tuple[str, dict[str
 
 
 def _shown(value: Any, choices: dict[str, str]) -> str:
-    if value is None or value == "":
+    if value is None or value == "" or value == []:
         return "—"
+    if isinstance(value, list):  # e.g. tags
+        return ", ".join(choices.get(str(v), str(v)) for v in value)
     if isinstance(value, bool):
         return _("yes") if value else _("no")
     return choices.get(str(value), str(value))
@@ -43,27 +46,16 @@ def audit_changes(event: AuditEvent) -> list[dict[str, str]]:
             label = _("archived")
         else:
             label, choices = _label_and_choices(event.target_type, name)
-        rows.append({"field": label, "old": _shown(old, choices), "new": _shown(new, choices)})
+        rows.append(
+            {"field": capfirst(label), "old": _shown(old, choices), "new": _shown(new, choices)}
+        )
     return rows
-
-
-def _action_labels() -> dict[str, str]:
-    return {
-        "accounts.account.created": _("Account created"),
-        "accounts.account.updated": _("Account changed"),
-        "accounts.account.archived": _("Account archived"),
-        "accounts.account.restored": _("Account restored"),
-        "accounts.contact.created": _("Contact added"),
-        "accounts.contact.updated": _("Contact changed"),
-        "accounts.contact.archived": _("Contact archived"),
-    }
 
 
 @register.simple_tag
 def audit_action(event: AuditEvent) -> str:
     # Apps register labels for their own actions (tokui.core.registry.audit_action_labels).
-    label = _action_labels().get(event.action) or audit_action_labels.get(event.action)
-    return label or event.action
+    return audit_action_labels.get(event.action) or event.action
 
 
 @register.simple_tag(takes_context=True)
