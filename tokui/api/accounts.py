@@ -6,7 +6,6 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema, Status
-from ninja.errors import AuthenticationError
 from pydantic import Field
 
 from tokui.accounts import selectors, services
@@ -19,6 +18,8 @@ from tokui.accounts.constants import (
 )
 from tokui.accounts.screening import screening_flags_attach
 from tokui.accounts.segments import EMPLOYEES_LIMIT, TAG_MAX_LENGTH, account_set_tags
+from tokui.api.auth import request_user
+from tokui.api.errors import ERRORS
 from tokui.api.schemas import (
     AccountCreate,
     AccountOut,
@@ -28,33 +29,13 @@ from tokui.api.schemas import (
     ContactOut,
     ContactPage,
     ContactPatch,
-    ErrorOut,
     drop_nones,
 )
 from tokui.core.exceptions import ApplicationError
 from tokui.core.pagination import MAX_PAGE, page_slice
-from tokui.users.models import User
 from tokui.users.selectors import user_get_by_username
 
 router = Router(tags=["accounts"])
-
-
-def _user(request: HttpRequest) -> User:
-    """The authenticated user (by token or session); the router's auth has already checked."""
-    user = request.user
-    if not isinstance(user, User):
-        raise AuthenticationError()
-    return user
-
-
-ERRORS: dict[int, Any] = {
-    400: ErrorOut,
-    401: ErrorOut,
-    403: ErrorOut,
-    404: ErrorOut,
-    409: ErrorOut,
-    422: ErrorOut,
-}
 
 
 class PageQuery(Schema):
@@ -119,7 +100,7 @@ def _resolve_owner(data: dict[str, Any]) -> dict[str, Any]:
 @router.get("/accounts", response={200: AccountPage, **ERRORS}, summary="List accounts")
 def list_accounts(request: HttpRequest, filters: Query[AccountQuery]) -> dict[str, Any]:
     qs = selectors.account_list(
-        viewer=_user(request),
+        viewer=request_user(request),
         search=filters.q,
         kind=filters.kind,
         tier=filters.tier,
@@ -139,9 +120,9 @@ def create_account(request: HttpRequest, payload: AccountCreate) -> Status:
     data = _resolve_owner(payload.model_dump())
     tags = data.pop("tags", None) or []
     with transaction.atomic():  # the account and its tags, or neither
-        account = services.account_create(actor=_user(request), data=data)
+        account = services.account_create(actor=request_user(request), data=data)
         if tags:
-            account = account_set_tags(actor=_user(request), account=account, names=tags)
+            account = account_set_tags(actor=request_user(request), account=account, names=tags)
     return Status(201, account)
 
 
@@ -149,24 +130,24 @@ def create_account(request: HttpRequest, payload: AccountCreate) -> Status:
     "/accounts/{account_id}", response={200: AccountOut, **ERRORS}, summary="Get an account"
 )
 def get_account(request: HttpRequest, account_id: int) -> Any:
-    return selectors.account_get(viewer=_user(request), account_id=account_id)
+    return selectors.account_get(viewer=request_user(request), account_id=account_id)
 
 
 @router.patch(
     "/accounts/{account_id}", response={200: AccountOut, **ERRORS}, summary="Change an account"
 )
 def update_account(request: HttpRequest, account_id: int, payload: AccountPatch) -> Any:
-    account = selectors.account_get(viewer=_user(request), account_id=account_id)
+    account = selectors.account_get(viewer=request_user(request), account_id=account_id)
     data = drop_nones(payload.model_dump(exclude_unset=True), keep=("corporate_number",))
     version = data.pop("version", None)
     tags = data.pop("tags", None)
     data = _resolve_owner(data)
     with transaction.atomic():  # the fields and the tags, or neither
         account = services.account_update(
-            actor=_user(request), account=account, data=data, version=version
+            actor=request_user(request), account=account, data=data, version=version
         )
         if tags is not None:
-            account = account_set_tags(actor=_user(request), account=account, names=tags)
+            account = account_set_tags(actor=request_user(request), account=account, names=tags)
     return account
 
 
@@ -174,15 +155,15 @@ def update_account(request: HttpRequest, account_id: int, payload: AccountPatch)
     "/accounts/{account_id}", response={204: None, **ERRORS}, summary="Archive an account"
 )
 def archive_account(request: HttpRequest, account_id: int) -> Status:
-    account = selectors.account_get(viewer=_user(request), account_id=account_id)
-    services.account_archive(actor=_user(request), account=account)
+    account = selectors.account_get(viewer=request_user(request), account_id=account_id)
+    services.account_archive(actor=request_user(request), account=account)
     return Status(204, None)
 
 
 @router.get("/contacts", response={200: ContactPage, **ERRORS}, summary="List contacts")
 def list_contacts(request: HttpRequest, filters: Query[ContactQuery]) -> dict[str, Any]:
     qs = selectors.contact_list(
-        viewer=_user(request),
+        viewer=request_user(request),
         search=filters.q,
         account_id=filters.account,
         archived=filters.archived,
@@ -198,28 +179,30 @@ def create_contact(request: HttpRequest, payload: ContactCreate) -> Status:
     data = payload.model_dump()
     account_id = data.pop("account")
     try:
-        account = selectors.account_get(viewer=_user(request), account_id=account_id)
+        account = selectors.account_get(viewer=request_user(request), account_id=account_id)
     except ApplicationError as exc:
         raise ApplicationError(
             _("No such account: %(id)s.") % {"id": account_id}, field="account", status=422
         ) from exc
-    return Status(201, services.contact_create(actor=_user(request), account=account, data=data))
+    return Status(
+        201, services.contact_create(actor=request_user(request), account=account, data=data)
+    )
 
 
 @router.get("/contacts/{contact_id}", response={200: ContactOut, **ERRORS}, summary="Get a contact")
 def get_contact(request: HttpRequest, contact_id: int) -> Any:
-    return selectors.contact_get(viewer=_user(request), contact_id=contact_id)
+    return selectors.contact_get(viewer=request_user(request), contact_id=contact_id)
 
 
 @router.patch(
     "/contacts/{contact_id}", response={200: ContactOut, **ERRORS}, summary="Change a contact"
 )
 def update_contact(request: HttpRequest, contact_id: int, payload: ContactPatch) -> Any:
-    contact = selectors.contact_get(viewer=_user(request), contact_id=contact_id)
+    contact = selectors.contact_get(viewer=request_user(request), contact_id=contact_id)
     data = drop_nones(payload.model_dump(exclude_unset=True))
     version = data.pop("version", None)
     return services.contact_update(
-        actor=_user(request), contact=contact, data=data, version=version
+        actor=request_user(request), contact=contact, data=data, version=version
     )
 
 
@@ -227,6 +210,6 @@ def update_contact(request: HttpRequest, contact_id: int, payload: ContactPatch)
     "/contacts/{contact_id}", response={204: None, **ERRORS}, summary="Archive a contact"
 )
 def archive_contact(request: HttpRequest, contact_id: int) -> Status:
-    contact = selectors.contact_get(viewer=_user(request), contact_id=contact_id)
-    services.contact_archive(actor=_user(request), contact=contact)
+    contact = selectors.contact_get(viewer=request_user(request), contact_id=contact_id)
+    services.contact_archive(actor=request_user(request), contact=contact)
     return Status(204, None)

@@ -6,32 +6,16 @@ from typing import Any, Literal
 
 from django.http import HttpRequest
 from ninja import Query, Router, Schema, Status
-from ninja.errors import AuthenticationError
 from pydantic import Field
 
 from tokui.accounts import dedupe, merge, selectors
 from tokui.accounts.models import Account, MergeRecord
-from tokui.api.schemas import ErrorOut, Strict
+from tokui.api.auth import request_user
+from tokui.api.errors import ERRORS
+from tokui.api.schemas import Strict
 from tokui.core.pagination import MAX_PAGE
-from tokui.users.models import User
 
 router = Router(tags=["duplicates"])
-
-ERRORS: dict[int, Any] = {
-    400: ErrorOut,
-    401: ErrorOut,
-    403: ErrorOut,
-    404: ErrorOut,
-    409: ErrorOut,
-    422: ErrorOut,
-}
-
-
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    if not isinstance(user, User):
-        raise AuthenticationError()
-    return user
 
 
 class AccountRef(Schema):
@@ -123,7 +107,7 @@ def _pair_out(pair: dedupe.DuplicatePair) -> dict[str, Any]:
 )
 def list_duplicates(request: HttpRequest, filters: Query[DuplicateQuery]) -> dict[str, Any]:
     """Pairs of accounts you can both see that may be one company, highest score first."""
-    user = _user(request)
+    user = request_user(request)
     if filters.account is not None:
         account = selectors.account_get(viewer=user, account_id=filters.account)
         pairs = [
@@ -148,7 +132,7 @@ def list_duplicates(request: HttpRequest, filters: Query[DuplicateQuery]) -> dic
 def merge_account(request: HttpRequest, account_id: int, payload: MergeIn) -> Status:
     """Merge account ``account_id`` into ``into``: see the merge screen for what it does.
     Undo it with ``POST /merges/{id}/undo`` within 30 days."""
-    user = _user(request)
+    user = request_user(request)
     merged = selectors.account_get(viewer=user, account_id=account_id)
     survivor = selectors.account_get(viewer=user, account_id=payload.into)
     record = merge.account_merge(
@@ -164,13 +148,13 @@ def merge_account(request: HttpRequest, account_id: int, payload: MergeIn) -> St
 
 @router.get("/merges/{merge_id}", response={200: MergeOut, **ERRORS}, summary="Get a merge")
 def get_merge(request: HttpRequest, merge_id: int) -> Any:
-    return merge.merge_record_get(viewer=_user(request), merge_id=merge_id)
+    return merge.merge_record_get(viewer=request_user(request), merge_id=merge_id)
 
 
 @router.post("/merges/{merge_id}/undo", response={200: MergeOut, **ERRORS}, summary="Undo a merge")
 def undo_merge(request: HttpRequest, merge_id: int) -> Any:
     """Within 30 days, unless already undone or a later merge involved either account."""
-    user = _user(request)
+    user = request_user(request)
     record = merge.merge_record_get(viewer=user, merge_id=merge_id)
     merge.account_merge_undo(actor=user, merge_record=record)
     return merge.merge_record_get(viewer=user, merge_id=merge_id)

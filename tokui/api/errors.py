@@ -24,6 +24,16 @@ _CODES = {
 }
 
 
+def _error_responses() -> dict[int, Any]:
+    from tokui.api.schemas import ErrorOut
+
+    return {status: ErrorOut for status in (400, 401, 403, 404, 409, 422)}
+
+
+# The error statuses every operation documents, all in the one error shape.
+ERRORS: dict[int, Any] = _error_responses()
+
+
 def error_body(code: str, message: str, fields: dict[str, list[str]] | None = None) -> dict:
     body: dict[str, Any] = {"code": code, "message": message}
     if fields:

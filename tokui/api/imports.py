@@ -15,7 +15,8 @@ from pydantic import Field
 from tokui.accounts.constants import ImportMode, ImportOutcome, ImportStatus, ImportTarget
 from tokui.accounts.imports import selectors, services
 from tokui.accounts.models import ImportJob
-from tokui.api.accounts import ERRORS, _user
+from tokui.api.auth import request_user
+from tokui.api.errors import ERRORS
 from tokui.core.exceptions import ApplicationError
 
 router = Router(tags=["imports"])
@@ -135,7 +136,7 @@ def _parse_mapping(text: str) -> dict[str, Any] | None:
 def start_import(
     request: HttpRequest, payload: Form[ImportStartIn], file: File[UploadedFile]
 ) -> Status:
-    user = _user(request)
+    user = request_user(request)
     job = services.import_job_create(
         actor=user,
         file=file,
@@ -158,5 +159,5 @@ def start_import(
     "import (and heads of sales and administrators) can see it.",
 )
 def get_import(request: HttpRequest, job_id: UUID) -> dict[str, Any]:
-    job = selectors.import_job_get(viewer=_user(request), job_id=job_id)
+    job = selectors.import_job_get(viewer=request_user(request), job_id=job_id)
     return _job_out(job)

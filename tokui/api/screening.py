@@ -26,7 +26,8 @@ from tokui.accounts.screening import (
     screening_evidence_get,
     screening_overview,
 )
-from tokui.api.accounts import ERRORS, _user
+from tokui.api.auth import request_user
+from tokui.api.errors import ERRORS
 from tokui.api.schemas import ScreeningFlagOut
 from tokui.core.exceptions import NotFound
 
@@ -116,7 +117,7 @@ _UPLOAD_HELP = (
     summary="Get an account's risk screening",
 )
 def get_screening(request: HttpRequest, account_id: int) -> dict[str, Any]:
-    user = _user(request)
+    user = request_user(request)
     account = selectors.account_get(viewer=user, account_id=account_id)
     overview = screening_overview(viewer=user, account=account)
     return {
@@ -138,7 +139,7 @@ def record_screening(
     payload: Form[ScreeningCheckIn],
     files: File[list[UploadedFile]] = None,  # type: ignore[assignment]
 ) -> Status:
-    user = _user(request)
+    user = request_user(request)
     account = selectors.account_get(viewer=user, account_id=account_id)
     check = screening_check_record(
         actor=user,
@@ -169,7 +170,7 @@ _FILE_CONTENT = {
     openapi_extra={"responses": {200: {"description": "The file.", "content": _FILE_CONTENT}}},
 )
 def download_evidence(request: HttpRequest, evidence_id: int) -> FileResponse:
-    evidence = screening_evidence_get(viewer=_user(request), evidence_id=evidence_id)
+    evidence = screening_evidence_get(viewer=request_user(request), evidence_id=evidence_id)
     try:
         handle = evidence.file.open("rb")
     except OSError as exc:

@@ -7,7 +7,8 @@ from ninja import Query, Router, Schema
 from pydantic import Field
 
 from tokui.accounts.selectors import search_everything
-from tokui.api.accounts import ERRORS, _user
+from tokui.api.auth import request_user
+from tokui.api.errors import ERRORS
 from tokui.api.schemas import AccountOut, ContactOut
 
 router = Router(tags=["search"])
@@ -31,6 +32,6 @@ class SearchResults(Schema):
 @router.get("/search", response={200: SearchResults, **ERRORS}, summary="Search everything")
 def search(request: HttpRequest, params: Query[SearchQuery]) -> dict[str, Any]:
     accounts, contacts = search_everything(
-        viewer=_user(request), query=params.q, limit=params.limit
+        viewer=request_user(request), query=params.q, limit=params.limit
     )
     return {"accounts": accounts, "contacts": contacts}

@@ -14,7 +14,8 @@ from pydantic import ConfigDict, Field
 from tokui.accounts import segments
 from tokui.accounts.constants import AccountKind, AccountRank, AccountTier
 from tokui.accounts.models import Segment
-from tokui.api.accounts import ERRORS, _user
+from tokui.api.auth import request_user
+from tokui.api.errors import ERRORS
 from tokui.api.schemas import Strict
 
 router = Router(tags=["segments"])
@@ -92,14 +93,14 @@ def _filters(filters: SegmentFilters) -> dict[str, Any]:
 @router.get("/segments", response={200: SegmentList, **ERRORS}, summary="List segments")
 def list_segments(request: HttpRequest) -> dict[str, Any]:
     """Your segments and those others shared, by name."""
-    items = list(segments.segment_list(viewer=_user(request)))
+    items = list(segments.segment_list(viewer=request_user(request)))
     return {"items": items, "count": len(items)}
 
 
 @router.post("/segments", response={201: SegmentOut, **ERRORS}, summary="Create a segment")
 def create_segment(request: HttpRequest, payload: SegmentCreate) -> Status:
     segment = segments.segment_create(
-        actor=_user(request),
+        actor=request_user(request),
         name=payload.name,
         shared=payload.shared,
         filters=_filters(payload.filters),
@@ -109,14 +110,14 @@ def create_segment(request: HttpRequest, payload: SegmentCreate) -> Status:
 
 @router.get("/segments/{segment_id}", response={200: SegmentOut, **ERRORS}, summary="Get a segment")
 def get_segment(request: HttpRequest, segment_id: int) -> Any:
-    return segments.segment_get(viewer=_user(request), segment_id=segment_id)
+    return segments.segment_get(viewer=request_user(request), segment_id=segment_id)
 
 
 @router.patch(
     "/segments/{segment_id}", response={200: SegmentOut, **ERRORS}, summary="Change a segment"
 )
 def update_segment(request: HttpRequest, segment_id: int, payload: SegmentPatch) -> Any:
-    segment = segments.segment_get(viewer=_user(request), segment_id=segment_id)
+    segment = segments.segment_get(viewer=request_user(request), segment_id=segment_id)
     data: dict[str, Any] = {}
     if payload.name is not None:
         data["name"] = payload.name
@@ -124,11 +125,11 @@ def update_segment(request: HttpRequest, segment_id: int, payload: SegmentPatch)
         data["shared"] = payload.shared
     if payload.filters is not None:
         data["filters"] = _filters(payload.filters)
-    return segments.segment_update(actor=_user(request), segment=segment, data=data)
+    return segments.segment_update(actor=request_user(request), segment=segment, data=data)
 
 
 @router.delete("/segments/{segment_id}", response={204: None, **ERRORS}, summary="Delete a segment")
 def delete_segment(request: HttpRequest, segment_id: int) -> Status:
-    segment = segments.segment_get(viewer=_user(request), segment_id=segment_id)
-    segments.segment_delete(actor=_user(request), segment=segment)
+    segment = segments.segment_get(viewer=request_user(request), segment_id=segment_id)
+    segments.segment_delete(actor=request_user(request), segment=segment)
     return Status(204, None)
