@@ -313,6 +313,8 @@ def search_everything(
     """The one search box: accounts and contacts matching every term, visible ones only."""
     if not search_terms(query):
         return [], []
-    accounts = list(account_list(viewer=viewer, search=query)[:limit])
-    contacts = list(contact_list(viewer=viewer, search=query)[:limit])
+    # Newest first: the database walks its primary key and stops at ``limit`` matches, where
+    # sorting by reading would first collect and sort every match of a common query ("山田").
+    accounts = list(account_list(viewer=viewer, search=query).order_by("-id")[:limit])
+    contacts = list(contact_list(viewer=viewer, search=query).order_by("-id")[:limit])
     return accounts, contacts
