@@ -77,7 +77,7 @@ screenshots: install-test ## Screenshots of the main pages into var/screenshots
 	@$(BIN)/python scripts/screenshots.py
 
 bench: install-test ## Benchmarks
-	@$(BIN)/python bench/run.py
+	@$(BIN)/python bench/run.py --scale $${SCALE:-100000}
 
 clean: ## Remove the virtualenv and local data
 	rm -rf $(VENV) var

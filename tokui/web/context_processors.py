@@ -14,6 +14,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         section = match.namespace or match.url_name or ""
         if match.namespace == "accounts" and (match.url_name or "").startswith("contact"):
             section = "contacts"
+        if match.namespace == "web" and match.url_name != "dashboard":
+            section = match.url_name or ""
     except Resolver404:
         pass
     user = getattr(request, "user", None)

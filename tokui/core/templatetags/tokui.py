@@ -42,8 +42,10 @@ def audit_changes(event: AuditEvent) -> list[dict[str, str]]:
     for name, pair in (event.changes or {}).items():
         old, new = [*pair, None, None][:2] if isinstance(pair, list) else (None, pair)
         choices: dict[str, str] = {}
-        if name == "archived":
-            label = _("archived")
+        # Changes that are not a model field of their own (a flag, attached files).
+        extra = {"archived": _("archived"), "evidence": _("Evidence")}
+        if name in extra:
+            label = extra[name]
         else:
             label, choices = _label_and_choices(event.target_type, name)
         rows.append(
