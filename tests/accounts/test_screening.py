@@ -720,3 +720,14 @@ def test_demo_screening_flags_show_up_for_kam_and_loading_twice_changes_nothing(
     assert evidence is not None
     with evidence.file.open("rb") as handle:
         assert handle.read(5) == b"%PDF-"
+
+
+def test_the_contact_list_shows_the_accounts_screening_badge(
+    client, kam, make_account, make_contact
+):
+    account = make_account(kam, name="株式会社未審査", kind="client")
+    make_contact(account, family_name="高田")
+    client.force_login(kam)
+    response = client.get("/contacts/")
+    assert response.status_code == 200
+    assert "badge-screening" in response.text

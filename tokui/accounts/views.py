@@ -193,6 +193,7 @@ def contact_index(request: HttpRequest) -> TemplateResponse:
         viewer=request.user, search=search, archived=query_flag(request, "archived"), sort=sort
     )
     page = page_slice(contacts, page=parse_positive_int(request.GET.get("page"), 1, 10**6))
+    screening_flags_attach(c.account for c in page.items)  # the accounts' badges, one query
     template = "accounts/contact_index.html"
     if is_htmx(request):
         template += "#results"
