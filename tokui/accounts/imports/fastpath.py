@@ -6,18 +6,22 @@ account that exists, is visible and is not archived. Such a row would be created
 service in every mode, so the fast path does exactly what ``account_create`` /
 ``contact_create`` do (same normalisation and validation functions, same derived fields, one
 ``accounts.*.created`` audit event per record) but with the batch's look-ups done in a few
-queries and the records and events written with ``bulk_create``. Every other row (matches,
+queries and the records and events written a batch at a time (contacts and all events with
+``RowInserter``'s prepared INSERT, accounts with ``bulk_create``). Every other row (matches,
 new accounts for contacts, duplicates within the batch) and every row with an error takes the
 service path one by one, so reports and error messages are the service's own. See
 docs/adr/0003-bulk-import.md.
 """
 
+import functools
 from collections import Counter
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import Model
 
 from tokui.accounts.constants import ACCOUNT_EDITABLE_FIELDS
+from tokui.accounts.imports.bulkinsert import RowInserter
 from tokui.accounts.imports.convert import RowInput
 from tokui.accounts.imports.matching import PREFERRED, AccountKeys, ContactKeys
 from tokui.accounts.models import Account, Contact, account_scope
@@ -33,8 +37,10 @@ from tokui.core.japanese import company_match_key
 from tokui.core.models import AuditEvent
 from tokui.users.models import User
 
-# Contact fields whose values repeat across rows (names, readings, titles): _clean_contact checks
-# each field on its own, so the result for one value is the result wherever it appears.
+# Contact fields whose values repeat across rows (names, readings, titles, a company's
+# switchboard number): _clean_contact checks each field on its own, so the result for one value
+# is the result wherever it appears. Phone numbers are the costliest field to check (parsing
+# with phonenumbers), so a repeated one is parsed once.
 _REPEATING = (
     "family_name",
     "given_name",
@@ -42,8 +48,10 @@ _REPEATING = (
     "given_name_kana",
     "title",
     "department",
+    "phone",
+    "mobile",
 )
-_INVALID = object()
+_UNKNOWN = object()
 _CACHE_LIMIT = 50_000
 
 
@@ -57,47 +65,69 @@ class ContactCleaner:
     def __init__(self) -> None:
         self._cache: dict[tuple[str, Any], Any] = {}
 
-    def _field(self, name: str, value: Any) -> Any:
-        key = (name, value)
-        if key not in self._cache:
-            if len(self._cache) >= _CACHE_LIMIT:
-                self._cache.clear()  # memory stays flat on any file
-            try:
-                self._cache[key] = _clean_contact({name: value})[name]
-            except ApplicationError:
-                self._cache[key] = _INVALID
-        return self._cache[key]
-
     def clean(self, data: dict[str, Any]) -> dict[str, Any] | None:
         known: dict[str, Any] = {}
         for name in _REPEATING:
             if name in data:
-                value = self._field(name, data[name])
-                if value is _INVALID:
-                    return None
-                known[name] = value
+                found = self._cache.get((name, data[name]), _UNKNOWN)
+                if found is not _UNKNOWN:
+                    known[name] = found
+        # One call for everything not remembered (a new name, a new phone number, the e-mail
+        # address): one call per row costs less than one per new value.
         try:
             rest = _clean_contact({k: v for k, v in data.items() if k not in known})
         except ApplicationError:
-            return None
+            return None  # not remembered: which field was refused is the service's to say
+        if len(self._cache) >= _CACHE_LIMIT:
+            self._cache.clear()  # memory stays flat on any file
+        for name in _REPEATING:
+            if name in rest:
+                self._cache[(name, data[name])] = rest[name]
         merged = {**known, **rest}
         if not merged.get("family_name"):
             return None
         return {k: merged[k] for k in data}  # the service's key order, for the audit event
 
 
-def _created_event(*, actor: User, record: Any, fields: Any, scope: str) -> AuditEvent:
-    """The event ``audit_record`` writes for a created record, unsaved (bulk-created)."""
-    return AuditEvent(
-        actor=actor if getattr(actor, "pk", None) else None,
-        action=f"accounts.{record._meta.model_name}.created",
-        target_type=record._meta.label_lower,
-        target_id=str(record.pk),
-        target_repr=str(record)[:300],
-        scope=scope,
-        changes=diff({}, snapshot(record, fields)),
-        note="",
-    )
+@functools.lru_cache(maxsize=10_000)
+def _company_key(company: str) -> str:
+    """``company_match_key`` (as ``company_account`` cuts it) of a company named on many rows."""
+    return company_match_key(company)[:200]
+
+
+@functools.cache
+def _inserter(model: type[Model]) -> RowInserter:
+    return RowInserter(model)
+
+
+def _created_event(
+    *, defaults: dict[str, Any], actor: User, record: Any, fields: Any, scope: str
+) -> dict[str, Any]:
+    """The event ``audit_record`` writes for a created record, as a row for ``RowInserter``."""
+    return {
+        **defaults,
+        "actor_id": actor.pk if getattr(actor, "pk", None) else None,
+        "action": f"accounts.{record._meta.model_name}.created",
+        "target_type": record._meta.label_lower,
+        "target_id": str(record.pk),
+        "target_repr": str(record)[:300],
+        "scope": scope,
+        "changes": diff({}, snapshot(record, fields)),
+        "note": "",
+    }
+
+
+def _unsaved_contact(values: dict[str, Any]) -> Contact:
+    """A Contact holding ``values`` (every field's attname), without ``Model.__init__``.
+
+    ``Contact(**clean)`` cost more per row than validating it. ``contact_derive_fields``, the
+    audit snapshot and ``str()`` only read and set field attributes, so a bare instance whose
+    ``__dict__`` holds the same values as ``__init__`` would have set does for them; it is
+    never saved (``RowInserter`` writes its ``vars()``).
+    """
+    contact = Contact.__new__(Contact)
+    contact.__dict__.update(values)
+    return contact
 
 
 def _unique(keys: list[Any]) -> set[Any]:
@@ -113,7 +143,7 @@ def fast_contacts(
     ``rows`` is ``[(row number, input)]``; returns ``({row number: contact id}, row numbers
     left to the service path)``.
     """
-    company_keys = {number: company_match_key(row.company)[:200] for number, row in rows}
+    company_keys = {number: _company_key(row.company) for number, row in rows}
     wanted = {k for k in company_keys.values() if k}
     accounts: dict[str, tuple[int, bool]] = {}
     for key, pk, archived_at in (
@@ -160,6 +190,8 @@ def fast_contacts(
         (account_of.get(n), k.name) for n, k in contact_keys.items() if not k.email
     )
 
+    contacts = _inserter(Contact)
+    defaults = contacts.defaults()
     kept: list[tuple[int, Contact, dict[str, Any]]] = []
     slow: set[int] = set()
     for number, row in rows:
@@ -182,7 +214,8 @@ def fast_contacts(
         if clean is None:
             slow.add(number)
             continue
-        contact = Contact(account_id=account_id, **clean)
+        # What Contact(account_id=…, **clean) would hold: defaults, then the row's values.
+        contact = _unsaved_contact({**defaults, "account_id": account_id, **clean})
         contact_derive_fields(contact)
         kept.append((number, contact, clean))
     if not kept:
@@ -196,15 +229,22 @@ def fast_contacts(
         )
         slow.update(number for number, contact, _clean in kept if contact.account_id not in live)
         kept = [item for item in kept if item[1].account_id in live]
-        Contact.objects.bulk_create([contact for _number, contact, _clean in kept])
-        AuditEvent.objects.bulk_create(
-            _created_event(
-                actor=actor,
-                record=contact,
-                fields=clean.keys(),
-                scope=account_scope(contact.account_id),
-            )
-            for _number, contact, clean in kept
+        pks = contacts.insert([vars(contact) for _n, contact, _c in kept], returning=True)
+        for (_number, contact, _clean), pk in zip(kept, pks, strict=True):
+            contact.pk = pk
+        events = _inserter(AuditEvent)
+        event_defaults = events.defaults()
+        events.insert(
+            [
+                _created_event(
+                    defaults=event_defaults,
+                    actor=actor,
+                    record=contact,
+                    fields=clean.keys(),
+                    scope=account_scope(contact.account_id),
+                )
+                for _number, contact, clean in kept
+            ]
         )
     return {number: contact.pk for number, contact, _clean in kept}, slow
 
@@ -262,16 +302,23 @@ def fast_accounts(
     try:
         with transaction.atomic():
             Account.objects.bulk_create([account for _n, account, _c in kept])
-            AuditEvent.objects.bulk_create(
-                _created_event(
-                    actor=actor,
-                    record=account,
-                    fields=[
-                        f for f in ACCOUNT_EDITABLE_FIELDS if f in clean or f in ("kind", "tier")
-                    ],
-                    scope=account_scope(account.pk),
-                )
-                for _number, account, clean in kept
+            events = _inserter(AuditEvent)
+            event_defaults = events.defaults()
+            events.insert(
+                [
+                    _created_event(
+                        defaults=event_defaults,
+                        actor=actor,
+                        record=account,
+                        fields=[
+                            f
+                            for f in ACCOUNT_EDITABLE_FIELDS
+                            if f in clean or f in ("kind", "tier")
+                        ],
+                        scope=account_scope(account.pk),
+                    )
+                    for _number, account, clean in kept
+                ]
             )
     except IntegrityError:
         # Someone saved the same 法人番号 meanwhile: the service path sorts the rows out.
