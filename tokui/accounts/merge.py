@@ -32,8 +32,8 @@ from django.utils.translation import gettext as _
 from tokui.accounts.constants import ACCOUNT_EDITABLE_FIELDS
 from tokui.accounts.models import Account, MergeRecord, account_scope
 from tokui.accounts.services import (
-    _DERIVED_ACCOUNT_FIELDS,
-    _clean_account,
+    ACCOUNT_DERIVED_FIELDS,
+    account_clean_data,
     account_derive_fields,
 )
 from tokui.core.audit import audit_record, diff, snapshot
@@ -201,7 +201,7 @@ def account_merge(
         merged_changes["corporate_number"] = [merged.corporate_number, None]
         merged.corporate_number = None
         merged.save(update_fields=["corporate_number"])
-    clean = _clean_account(actor=actor, data=taken, current=survivor) if taken else {}
+    clean = account_clean_data(actor=actor, data=taken, current=survivor) if taken else {}
     before = snapshot(survivor, clean.keys())
     for name, value in clean.items():
         setattr(survivor, name, value)
@@ -237,7 +237,7 @@ def account_merge(
     account_derive_fields(survivor)
     survivor.version += 1
     survivor.updated_at = now
-    survivor.save(update_fields=[*clean.keys(), *_DERIVED_ACCOUNT_FIELDS, "version", "updated_at"])
+    survivor.save(update_fields=[*clean.keys(), *ACCOUNT_DERIVED_FIELDS, "version", "updated_at"])
     merged.merged_into = survivor
     merged.archived_at = now
     merged.version += 1
@@ -367,7 +367,7 @@ def account_merge_undo(*, actor: User, merge_record: MergeRecord) -> MergeRecord
     account_derive_fields(survivor)
     survivor.version += 1
     survivor.updated_at = now
-    survivor.save(update_fields=[*fields, *_DERIVED_ACCOUNT_FIELDS, "version", "updated_at"])
+    survivor.save(update_fields=[*fields, *ACCOUNT_DERIVED_FIELDS, "version", "updated_at"])
 
     relations = {r.key: r for r in account_relations.relations()}
     for key, ids in record.moved.items():

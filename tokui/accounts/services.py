@@ -86,8 +86,14 @@ def _check_version(*, record: Account | Contact, version: int | None) -> None:
     )
 
 
-def _clean_account(*, actor: User, data: dict[str, Any], current: Account | None) -> dict[str, Any]:
-    """Validate and normalise account fields; raises one ApplicationError listing every problem."""
+def account_clean_data(
+    *, actor: User, data: dict[str, Any], current: Account | None
+) -> dict[str, Any]:
+    """Validate and normalise account fields; raises one ApplicationError listing every problem.
+
+    Pure apart from look-ups (uniqueness, owners): the services, merges and the import's bulk
+    path all validate through it, so a value is accepted or refused the same way everywhere.
+    """
     unknown = set(data) - set(ACCOUNT_EDITABLE_FIELDS)
     if unknown:
         raise ApplicationError(
@@ -198,7 +204,7 @@ def _clean_account(*, actor: User, data: dict[str, Any], current: Account | None
     return clean
 
 
-_DERIVED_ACCOUNT_FIELDS = (
+ACCOUNT_DERIVED_FIELDS = (
     "legal_form",
     "legal_form_position",
     "match_key",
@@ -257,7 +263,7 @@ def account_create(*, actor: User, data: dict[str, Any]) -> Account:
     _require_editor(actor)
     data = dict(data)
     data.setdefault("owner", actor)
-    clean = _clean_account(actor=actor, data=data, current=None)
+    clean = account_clean_data(actor=actor, data=data, current=None)
     if not clean.get("name"):
         raise ApplicationError(_("Enter the company name."), field="name", status=422)
     account = Account(**clean)
@@ -291,7 +297,7 @@ def account_update(
     if account.is_archived:
         raise ApplicationError(_("This account is archived: restore it before changing it."))
     _check_version(record=account, version=version)
-    clean = _clean_account(actor=actor, data=data, current=account)
+    clean = account_clean_data(actor=actor, data=data, current=account)
     before = snapshot(account, clean.keys())
     for key, value in clean.items():
         setattr(account, key, value)
@@ -301,7 +307,7 @@ def account_update(
     account_derive_fields(account)
     account.version += 1
     account.updated_at = timezone.now()
-    account.save(update_fields=[*clean.keys(), *_DERIVED_ACCOUNT_FIELDS, "version", "updated_at"])
+    account.save(update_fields=[*clean.keys(), *ACCOUNT_DERIVED_FIELDS, "version", "updated_at"])
     audit_record(
         actor=actor,
         action="accounts.account.updated",
@@ -358,7 +364,8 @@ def account_restore(*, actor: User, account: Account) -> Account:
     return account
 
 
-def _clean_contact(data: dict[str, Any]) -> dict[str, Any]:
+def contact_clean_data(data: dict[str, Any]) -> dict[str, Any]:
+    """Validate and normalise contact fields (see ``account_clean_data``); no writes."""
     unknown = set(data) - set(CONTACT_EDITABLE_FIELDS)
     if unknown:
         raise ApplicationError(
@@ -391,7 +398,7 @@ def _clean_contact(data: dict[str, Any]) -> dict[str, Any]:
     return clean
 
 
-_DERIVED_CONTACT_FIELDS = (
+CONTACT_DERIVED_FIELDS = (
     "sort_key",
     "search_text",
     "search_bigrams",
@@ -428,7 +435,7 @@ def contact_create(*, actor: User, account: Account, data: dict[str, Any]) -> Co
     account = _locked_visible_account(actor=actor, account_id=account.pk)
     if account.is_archived:
         raise ApplicationError(_("This account is archived: restore it before adding contacts."))
-    clean = _clean_contact(data)
+    clean = contact_clean_data(data)
     if not clean.get("family_name"):
         raise ApplicationError(_("Enter the family name."), field="family_name", status=422)
     contact = Contact(account=account, **clean)
@@ -460,7 +467,7 @@ def contact_update(
     if contact.is_archived:
         raise ApplicationError(_("This contact is archived."))
     _check_version(record=contact, version=version)
-    clean = _clean_contact(data)
+    clean = contact_clean_data(data)
     before = snapshot(contact, clean.keys())
     for key, value in clean.items():
         setattr(contact, key, value)
@@ -470,7 +477,7 @@ def contact_update(
     contact_derive_fields(contact)
     contact.version += 1
     contact.updated_at = timezone.now()
-    contact.save(update_fields=[*clean.keys(), *_DERIVED_CONTACT_FIELDS, "version", "updated_at"])
+    contact.save(update_fields=[*clean.keys(), *CONTACT_DERIVED_FIELDS, "version", "updated_at"])
     audit_record(
         actor=actor,
         action="accounts.contact.updated",

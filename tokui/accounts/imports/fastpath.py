@@ -26,8 +26,8 @@ from tokui.accounts.imports.convert import RowInput
 from tokui.accounts.imports.matching import PREFERRED, AccountKeys, ContactKeys
 from tokui.accounts.models import Account, Contact, account_scope
 from tokui.accounts.services import (
-    _clean_account,
-    _clean_contact,
+    account_clean_data,
+    contact_clean_data,
     account_derive_fields,
     contact_derive_fields,
 )
@@ -38,7 +38,7 @@ from tokui.core.models import AuditEvent
 from tokui.users.models import User
 
 # Contact fields whose values repeat across rows (names, readings, titles, a company's
-# switchboard number): _clean_contact checks each field on its own, so the result for one value
+# switchboard number): contact_clean_data checks each field on its own, so the result for one value
 # is the result wherever it appears. Phone numbers are the costliest field to check (parsing
 # with phonenumbers), so a repeated one is parsed once.
 _REPEATING = (
@@ -56,7 +56,7 @@ _CACHE_LIMIT = 50_000
 
 
 class ContactCleaner:
-    """``_clean_contact`` with the results for repeating field values remembered.
+    """``contact_clean_data`` with the results for repeating field values remembered.
 
     Returns None when the row has any error: the caller then sends it through the service,
     which reports the error exactly as it would for a form.
@@ -75,7 +75,7 @@ class ContactCleaner:
         # One call for everything not remembered (a new name, a new phone number, the e-mail
         # address): one call per row costs less than one per new value.
         try:
-            rest = _clean_contact({k: v for k, v in data.items() if k not in known})
+            rest = contact_clean_data({k: v for k, v in data.items() if k not in known})
         except ApplicationError:
             return None  # not remembered: which field was refused is the service's to say
         if len(self._cache) >= _CACHE_LIMIT:
@@ -287,7 +287,7 @@ def fast_accounts(
         data = dict(row.data)
         data.setdefault("owner", actor)
         try:
-            clean = _clean_account(actor=actor, data=data, current=None)
+            clean = account_clean_data(actor=actor, data=data, current=None)
         except ApplicationError:
             slow.add(number)
             continue

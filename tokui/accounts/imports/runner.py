@@ -32,8 +32,8 @@ from tokui.accounts.imports.presets import field_labels, validate_mapping
 from tokui.accounts.imports.readers import SourceRow, Table, open_table
 from tokui.accounts.models import Account, Contact, ImportJob, ImportRowResult
 from tokui.accounts.services import (
-    _clean_account,
-    _clean_contact,
+    account_clean_data,
+    contact_clean_data,
     account_create,
     account_update,
     contact_create,
@@ -258,7 +258,7 @@ class AccountImporter(Importer):
         return self.converter.account(self.converter.values(cells))
 
     def validate(self, record: Any, data: dict[str, Any]) -> None:
-        _clean_account(actor=self.actor, data=data, current=record)
+        account_clean_data(actor=self.actor, data=data, current=record)
 
     def fast(self, rows: list[tuple[int, RowInput]]) -> tuple[dict[int, int], set[int]]:
         return fast_accounts(actor=self.actor, rows=rows)
@@ -335,7 +335,7 @@ class ContactImporter(Importer):
         return self.converter.contact(self.converter.values(cells))
 
     def validate(self, record: Any, data: dict[str, Any]) -> None:
-        _clean_contact(data)
+        contact_clean_data(data)
 
     def fast(self, rows: list[tuple[int, RowInput]]) -> tuple[dict[int, int], set[int]]:
         return fast_contacts(actor=self.actor, rows=rows, cleaner=self.cleaner)
