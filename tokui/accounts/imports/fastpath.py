@@ -27,8 +27,8 @@ from tokui.accounts.imports.matching import PREFERRED, AccountKeys, ContactKeys
 from tokui.accounts.models import Account, Contact, account_scope
 from tokui.accounts.services import (
     account_clean_data,
-    contact_clean_data,
     account_derive_fields,
+    contact_clean_data,
     contact_derive_fields,
 )
 from tokui.core.audit import diff, snapshot

@@ -33,9 +33,9 @@ from tokui.accounts.imports.readers import SourceRow, Table, open_table
 from tokui.accounts.models import Account, Contact, ImportJob, ImportRowResult
 from tokui.accounts.services import (
     account_clean_data,
-    contact_clean_data,
     account_create,
     account_update,
+    contact_clean_data,
     contact_create,
     contact_update,
 )
