@@ -228,3 +228,19 @@ def test_the_api_refuses_bad_tags_and_creates_nothing(client, api_headers):
     )
     assert response.status_code == 422
     assert not Account.objects.exists()
+
+
+def test_account_services_save_fields_and_tags_together_or_not_at_all(kam):
+    from tokui.accounts.models import Account
+    from tokui.accounts.services import account_create, account_update
+    from tokui.core.exceptions import ApplicationError
+
+    with pytest.raises(ApplicationError):
+        account_create(actor=kam, data={"name": "株式会社タグ不正"}, tags=["x" * 51])
+    assert not Account.objects.filter(name="株式会社タグ不正").exists()
+    account = account_create(actor=kam, data={"name": "株式会社タグ"}, tags=["展示会2026"])
+    with pytest.raises(ApplicationError):
+        account_update(actor=kam, account=account, data={"industry": "製造業"}, tags=["y" * 51])
+    account.refresh_from_db()
+    assert account.industry == ""
+    assert [t.name for t in account.tags.all()] == ["展示会2026"]

@@ -21,6 +21,7 @@ from tokui.accounts.constants import (
     LegalFormPosition,
 )
 from tokui.accounts.models import Account, Contact, account_scope
+from tokui.accounts.segments import account_set_tags
 from tokui.core.audit import audit_record, diff, snapshot
 from tokui.core.exceptions import ApplicationError, Conflict, NotFound, PermissionDenied
 from tokui.core.japanese import (
@@ -258,8 +259,15 @@ def account_derive_fields(account: Account) -> None:
 
 
 @transaction.atomic
-def account_create(*, actor: User, data: dict[str, Any]) -> Account:
-    """Create an account. The owner defaults to the actor."""
+def account_create(*, actor: User, data: dict[str, Any], tags: list[str] | None = None) -> Account:
+    """Create an account (and its tags: both or neither). The owner defaults to the actor."""
+    account = _account_create_fields(actor=actor, data=data)
+    if tags:
+        account = account_set_tags(actor=actor, account=account, names=tags)
+    return account
+
+
+def _account_create_fields(*, actor: User, data: dict[str, Any]) -> Account:
     _require_editor(actor)
     data = dict(data)
     data.setdefault("owner", actor)
@@ -289,9 +297,26 @@ def _locked_visible_account(*, actor: User, account_id: int) -> Account:
 
 @transaction.atomic
 def account_update(
-    *, actor: User, account: Account, data: dict[str, Any], version: int | None = None
+    *,
+    actor: User,
+    account: Account,
+    data: dict[str, Any],
+    version: int | None = None,
+    tags: list[str] | None = None,
 ) -> Account:
-    """Change an account's fields. ``version`` is what the editor loaded: a stale one is refused."""
+    """Change an account's fields and, when ``tags`` is given, its tags: all or nothing.
+
+    ``version`` is what the editor loaded: a stale one is refused.
+    """
+    account = _account_update_fields(actor=actor, account=account, data=data, version=version)
+    if tags is not None:
+        account = account_set_tags(actor=actor, account=account, names=tags)
+    return account
+
+
+def _account_update_fields(
+    *, actor: User, account: Account, data: dict[str, Any], version: int | None
+) -> Account:
     _require_editor(actor)
     account = _locked_visible_account(actor=actor, account_id=account.pk)
     if account.is_archived:

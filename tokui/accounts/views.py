@@ -1,7 +1,6 @@
 """Pages of the customer data bank. Thin: parse, call a selector or service, render."""
 
 from django.contrib import messages
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -22,7 +21,7 @@ from tokui.accounts.constants import (
 from tokui.accounts.forms import AccountForm, ContactForm
 from tokui.accounts.models import Account
 from tokui.accounts.screening import screening_flags_attach, screening_overview
-from tokui.accounts.segments import account_set_tags, account_tag_names
+from tokui.accounts.segments import account_tag_names
 from tokui.accounts.views_segments import account_list_context, extra_account_filters
 from tokui.core.exceptions import ApplicationError, PermissionDenied
 from tokui.core.pagination import page_slice, parse_positive_int
@@ -102,9 +101,9 @@ def account_create(request: HttpRequest) -> HttpResponse:
     form = AccountForm(request.POST or None, viewer=request.user, initial={"owner": request.user})
     if request.method == "POST" and form.is_valid():
         try:
-            with transaction.atomic():  # the account and its tags, or neither
-                account = services.account_create(actor=request.user, data=form.service_data())
-                account_set_tags(actor=request.user, account=account, names=form.tag_names())
+            account = services.account_create(
+                actor=request.user, data=form.service_data(), tags=form.tag_names()
+            )
         except ApplicationError as exc:
             form.add_service_error(exc)
         else:
@@ -136,14 +135,13 @@ def account_edit(request: HttpRequest, account_id: int) -> HttpResponse:
     form = AccountForm(request.POST or None, viewer=request.user, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            with transaction.atomic():  # the fields and the tags, or neither
-                services.account_update(
-                    actor=request.user,
-                    account=account,
-                    data=form.service_data(),
-                    version=form.cleaned_data.get("version"),
-                )
-                account_set_tags(actor=request.user, account=account, names=form.tag_names())
+            services.account_update(
+                actor=request.user,
+                account=account,
+                data=form.service_data(),
+                version=form.cleaned_data.get("version"),
+                tags=form.tag_names(),
+            )
         except ApplicationError as exc:
             form.add_service_error(exc)
         else:

@@ -2,7 +2,6 @@
 
 from typing import Any
 
-from django.db import transaction
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema, Status
@@ -17,7 +16,7 @@ from tokui.accounts.constants import (
     AccountTier,
 )
 from tokui.accounts.screening import screening_flags_attach
-from tokui.accounts.segments import EMPLOYEES_LIMIT, TAG_MAX_LENGTH, account_set_tags
+from tokui.accounts.segments import EMPLOYEES_LIMIT, TAG_MAX_LENGTH
 from tokui.api.auth import request_user
 from tokui.api.errors import ERRORS
 from tokui.api.schemas import (
@@ -119,10 +118,7 @@ def list_accounts(request: HttpRequest, filters: Query[AccountQuery]) -> dict[st
 def create_account(request: HttpRequest, payload: AccountCreate) -> Status:
     data = _resolve_owner(payload.model_dump())
     tags = data.pop("tags", None) or []
-    with transaction.atomic():  # the account and its tags, or neither
-        account = services.account_create(actor=request_user(request), data=data)
-        if tags:
-            account = account_set_tags(actor=request_user(request), account=account, names=tags)
+    account = services.account_create(actor=request_user(request), data=data, tags=tags)
     return Status(201, account)
 
 
@@ -142,13 +138,9 @@ def update_account(request: HttpRequest, account_id: int, payload: AccountPatch)
     version = data.pop("version", None)
     tags = data.pop("tags", None)
     data = _resolve_owner(data)
-    with transaction.atomic():  # the fields and the tags, or neither
-        account = services.account_update(
-            actor=request_user(request), account=account, data=data, version=version
-        )
-        if tags is not None:
-            account = account_set_tags(actor=request_user(request), account=account, names=tags)
-    return account
+    return services.account_update(
+        actor=request_user(request), account=account, data=data, version=version, tags=tags
+    )
 
 
 @router.delete(
