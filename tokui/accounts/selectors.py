@@ -89,7 +89,6 @@ def _filter_accounts(
     qs: QuerySet,
     *,
     prefix: str,
-    scopes: dict[str, str] | None = None,
     search: str | None = None,
     kind: Values = None,
     tier: Values = None,
@@ -102,8 +101,7 @@ def _filter_accounts(
     tag: Values = None,
 ) -> QuerySet:
     """Account filters for a queryset of accounts (``prefix=""``) or of rows that belong to
-    an account (``prefix="account__"``). ``scopes`` is unused since search goes through
-    ``_matching_ids``; kept so callers need not change."""
+    an account (``prefix="account__"``): the list filters and a segment's saved ones alike."""
     if search:
         if prefix:
             vendor = connections[qs.db].vendor
@@ -170,19 +168,13 @@ def account_list(
     further; ``with_tags`` prefetches the tags (one more query per page or export chunk)."""
     qs: QuerySet[Account] = Account.objects.visible_to(viewer).select_related("owner")
     qs = qs.filter(archived_at__isnull=not archived)
-    if search:
-        qs = _search(qs, search)
-    if kind:
-        qs = qs.filter(kind=kind)
-    if tier:
-        qs = qs.filter(tier=tier)
-    if owner:
-        qs = qs.filter(owner__username=owner)
-    scopes = {"": "accounts_account"}
     qs = _filter_accounts(
         qs,
         prefix="",
-        scopes=scopes,
+        search=search,
+        kind=kind,
+        tier=tier,
+        owner=owner,
         industry=industry,
         prefecture=prefecture,
         employees_min=employees_min,
@@ -192,7 +184,7 @@ def account_list(
     )
     if segment is not None:
         filters = _segment_filters(viewer=viewer, segment=segment)
-        qs = _filter_accounts(qs, prefix="", scopes=scopes, **filters)
+        qs = _filter_accounts(qs, prefix="", **filters)
     if with_tags:
         qs = qs.prefetch_related("tags")
     # A correlated subquery, not a JOIN with GROUP BY: the page's count() then drops it and
@@ -274,11 +266,9 @@ def contact_list(
         qs = qs.filter(account_id=account_id)
     if search:
         qs = _search(qs, search, with_account=True)
-    scopes = {"account__": "accounts_account"}
     qs = _filter_accounts(
         qs,
         prefix="account__",
-        scopes=scopes,
         kind=kind,
         tier=tier,
         owner=owner,
@@ -291,7 +281,7 @@ def contact_list(
     )
     if segment is not None:
         filters = _segment_filters(viewer=viewer, segment=segment)
-        qs = _filter_accounts(qs, prefix="account__", scopes=scopes, **filters)
+        qs = _filter_accounts(qs, prefix="account__", **filters)
     return qs.order_by(*CONTACT_SORTS.get(sort, CONTACT_SORTS["name"]))
 
 
