@@ -269,3 +269,34 @@ def test_search_finds_accounts_and_contacts_the_caller_may_see(
     assert [c["family_name"] for c in body["contacts"]] == ["田中"]  # via its company's name
     assert api.get("/search", q="tanaka@").json()["contacts"][0]["email"] == "tanaka@yamada.example"
     assert_error_shape(api.get("/search", q=""), 422, "invalid")
+
+
+def test_identity_fields_through_the_api(api, kam):
+    created = api.post(
+        "/accounts",
+        {
+            "name": "山田商事株式会社",
+            "corporate_number": "7000012050002",
+            "invoice_registration_number": "T7000012050002",
+            "employees": 120,
+            "rank": "A",
+        },
+    ).json()
+    assert (created["legal_form"], created["legal_form_position"]) == ("株式会社", "after")
+    assert created["invoice_registration_number"] == "T7000012050002"
+    assert (created["employees"], created["rank"], created["entity_type"]) == (
+        120,
+        "A",
+        "corporation",
+    )
+    error = assert_error_shape(
+        api.patch(f"/accounts/{created['id']}", {"invoice_registration_number": "T8000012050001"}),
+        422,
+        "invalid",
+    )
+    assert "invoice_registration_number" in error["fields"]
+    assert_error_shape(
+        api.patch(f"/accounts/{created['id']}", {"employees": "120"}), 422, "invalid"
+    )
+    cleared = api.patch(f"/accounts/{created['id']}", {"employees": None}).json()
+    assert cleared["employees"] is None

@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 from ninja import Schema
 from pydantic import ConfigDict, Field
 
-from tokui.accounts.constants import AccountKind, AccountTier
+from tokui.accounts.constants import AccountKind, AccountTier, EntityType
 from tokui.accounts.models import Account, Contact
 from tokui.accounts.screening import screening_flag_of
 from tokui.accounts.segments import TAG_MAX_LENGTH, TAGS_PER_ACCOUNT, account_tag_names
@@ -33,11 +33,17 @@ class AccountOut(Schema):
     id: int
     name: str
     name_kana: str
+    legal_form: str = Field(description="e.g. 株式会社, Co., Ltd.; found from the name if empty.")
+    legal_form_position: str = Field(description='"before" (前株), "after" (後株) or "".')
     kind: AccountKind
     tier: AccountTier
+    rank: str = Field(description='"S", "A", "B", "C" or "".')
     owner: str = Field(description="The owner's user name.")
     industry: str
+    employees: int | None
+    entity_type: EntityType
     corporate_number: str | None
+    invoice_registration_number: str = Field(description="T + 13 digits, or empty.")
     website: str
     phone: str = Field(description="E.164, e.g. +81312345678.")
     fax: str
@@ -79,6 +85,12 @@ class AccountPage(Schema):
 
 class AccountFields(Strict):
     name_kana: str = Field("", max_length=200)
+    legal_form: str = Field("", max_length=40)
+    legal_form_position: Literal["", "before", "after"] = ""
+    rank: Literal["", "S", "A", "B", "C"] = ""
+    employees: int | None = Field(None, ge=0, le=10_000_000, strict=True)
+    entity_type: EntityType = EntityType.CORPORATION
+    invoice_registration_number: str = Field("", max_length=20)
     kind: AccountKind = AccountKind.PROSPECT
     tier: AccountTier = AccountTier.STANDARD
     owner: str | None = Field(None, max_length=150, description="User name; defaults to you.")
@@ -105,6 +117,12 @@ class AccountCreate(AccountFields):
 
 
 class AccountPatch(Strict):
+    legal_form: str | None = Field(None, max_length=40)
+    legal_form_position: Literal["", "before", "after"] | None = None
+    rank: Literal["", "S", "A", "B", "C"] | None = None
+    employees: int | None = Field(None, ge=0, le=10_000_000, strict=True)
+    entity_type: EntityType | None = None
+    invoice_registration_number: str | None = Field(None, max_length=20)
     name: str | None = Field(None, min_length=1, max_length=200)
     name_kana: str | None = Field(None, max_length=200)
     kind: AccountKind | None = None
@@ -126,7 +144,9 @@ class AccountPatch(Strict):
         max_length=TAGS_PER_ACCOUNT,
         description="Replaces all tags ([] removes them); leave out to keep them.",
     )
-    version: int | None = Field(None, ge=1, le=2**31, description="The version you loaded.")
+    version: int | None = Field(
+        None, ge=1, le=2**31, strict=True, description="The version you loaded."
+    )
 
 
 class ContactOut(Schema):
@@ -168,7 +188,7 @@ class ContactPage(Schema):
 
 
 class ContactCreate(Strict):
-    account: int = Field(..., ge=1, le=2**62)
+    account: int = Field(..., ge=1, le=2**62, strict=True)
     family_name: str = Field(..., min_length=1, max_length=100)
     given_name: str = Field("", max_length=100)
     family_name_kana: str = Field("", max_length=100)
@@ -178,7 +198,7 @@ class ContactCreate(Strict):
     email: str = Field("", max_length=254)
     phone: str = Field("", max_length=30)
     mobile: str = Field("", max_length=30)
-    marketing_consent: bool = False
+    marketing_consent: bool = Field(False, strict=True)
     notes: str = Field("", max_length=10000)
 
 
@@ -192,9 +212,9 @@ class ContactPatch(Strict):
     email: str | None = Field(None, max_length=254)
     phone: str | None = Field(None, max_length=30)
     mobile: str | None = Field(None, max_length=30)
-    marketing_consent: bool | None = None
+    marketing_consent: bool | None = Field(None, strict=True)
     notes: str | None = Field(None, max_length=10000)
-    version: int | None = Field(None, ge=1, le=2**31)
+    version: int | None = Field(None, ge=1, le=2**31, strict=True)
 
 
 class ErrorDetail(Schema):
