@@ -64,14 +64,17 @@ def main() -> None:
     args = parser.parse_args()
     call_command("migrate", verbosity=0)
     started = time.perf_counter()
-    seed(scale=args.scale)
+    if Account.objects.count() < args.scale:  # a kept TOKUI_VAR_DIR is reused as it is
+        seed(scale=args.scale)
     out = sys.stdout
     out.write(
         f"database: {connection.vendor}; seeded {Account.objects.count()} accounts and "
         f"{3 * args.scale} contacts in {time.perf_counter() - started:.0f} s\n\n"
     )
-    head = User.objects.create_user("bench-head", password="x", role=Role.HEAD)
-    kam = User.objects.create_user(
+    head = User.objects.filter(username="bench-head").first() or User.objects.create_user(
+        "bench-head", password="x", role=Role.HEAD
+    )
+    kam = User.objects.filter(username="bench-kam").first() or User.objects.create_user(
         "bench-kam", password="x", role=Role.KAM, team=Team.objects.get(name="Bench East")
     )
     clients = {}

@@ -181,6 +181,8 @@ LOGGING = {
 
 TOKUI_PAGE_SIZE = 50
 TOKUI_MAX_PAGE_SIZE = 200
+# Contact lists count exactly up to this many rows, then say "more than" (core.pagination).
+TOKUI_CONTACT_COUNT_LIMIT = int(os.environ.get("TOKUI_CONTACT_COUNT_LIMIT", 10_000))
 
 # Background tasks (imports, …): a table in the database, run by `tokui db_worker` (which
 # `tokui serve` starts next to the web server). Tests use the immediate backend.

@@ -2,7 +2,13 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from tokui.accounts.selectors import account_counts, account_get, account_list, contact_list
+from tokui.accounts.selectors import (
+    account_counts,
+    account_get,
+    account_list,
+    contact_list,
+    search_everything,
+)
 from tokui.core.exceptions import NotFound
 
 
@@ -69,3 +75,80 @@ def test_account_list_runs_one_query_whatever_the_size(head, make_account):
         rows = [(a.name, a.owner.username, a.contact_count) for a in account_list(viewer=head)]
     assert len(rows) == 5
     assert len(ctx.captured_queries) == 1
+
+
+@pytest.mark.parametrize("viewer_name", ["kam", "am", "west_am", "head", "support"])
+def test_the_counting_shape_counts_exactly_the_listed_rows(
+    book, request, viewer_name, make_account, make_contact, am, west_am
+):
+    """Lists are counted with a differently shaped query (see visible_to's ``for_count``):
+    it must agree with the rows the list shows, for every role and filter."""
+    archived = make_account(am, name="株式会社古い取引先", kind="client")
+    archived.archived_at = archived.updated_at
+    archived.save()
+    make_contact(make_account(west_am, name="West Trading Co., Ltd.", tier="key"))
+    viewer = request.getfixturevalue(viewer_name)
+    cases = [
+        {},
+        {"archived": True},
+        {"search": "株式会社"},
+        {"search": "west"},
+        {"tier": "key"},
+        {"kind": "client", "archived": True},
+        {"owner": "am"},
+    ]
+    for filters in cases:
+        accounts = account_list(viewer=viewer, **filters)
+        counted = account_list(viewer=viewer, for_count=True, **filters)
+        assert counted.count() == len(list(accounts)), filters
+        contact_filters = {k: v for k, v in filters.items() if k != "owner"}
+        contacts = contact_list(viewer=viewer, **contact_filters)
+        counted_contacts = contact_list(viewer=viewer, for_count=True, **contact_filters)
+        assert counted_contacts.count() == len(list(contacts)), filters
+
+
+def test_one_box_search_lists_people_by_name_before_people_at_matching_companies(
+    head, kam, make_account, make_contact
+):
+    yamada_co = make_account(kam, name="株式会社山田商事", name_kana="ヤマダショウジ")
+    at_company = make_contact(yamada_co, family_name="佐藤", family_name_kana="サトウ")
+    other = make_account(kam, name="株式会社東洋精機", name_kana="トウヨウセイキ")
+    named = make_contact(other, family_name="山田", family_name_kana="ヤマダ")
+    accounts, contacts = search_everything(viewer=head, query="山田", limit=10)
+    assert [a.pk for a in accounts] == [yamada_co.pk]
+    assert [c.pk for c in contacts] == [named.pk, at_company.pk]
+
+
+def test_one_box_search_matches_a_person_partly_by_name_and_partly_by_company(
+    head, kam, make_account, make_contact
+):
+    yamada_co = make_account(kam, name="株式会社山田商事", name_kana="ヤマダショウジ")
+    taro = make_contact(yamada_co, family_name="佐藤", given_name="太郎")
+    make_contact(yamada_co, family_name="佐藤", given_name="花子", given_name_kana="ハナコ")
+    make_contact(make_account(kam, name="株式会社東洋精機"), family_name="鈴木", given_name="太郎")
+    _, contacts = search_everything(viewer=head, query="山田商事 太郎", limit=10)
+    assert [c.pk for c in contacts] == [taro.pk]
+
+
+def test_one_box_search_finds_people_at_an_older_company_behind_many_empty_ones(
+    head, kam, make_account, make_contact
+):
+    """Matching companies are read a batch at a time: companies without people must not hide
+    the people of an older matching company."""
+    older = make_account(kam, name="Acme Holdings")
+    person = make_contact(older, family_name="Smith", family_name_kana="")
+    for i in range(60):
+        make_account(kam, name=f"Acme Branch {i}")
+    _, contacts = search_everything(viewer=head, query="acme", limit=5)
+    assert [c.pk for c in contacts] == [person.pk]
+
+
+def test_one_box_search_shows_only_visible_people_at_matching_companies(
+    kam, west_am, make_account, make_contact
+):
+    theirs = make_account(west_am, name="株式会社山田商事")
+    make_contact(theirs, family_name="佐藤")
+    mine = make_account(kam, name="山田物産株式会社")
+    person = make_contact(mine, family_name="佐藤")
+    _, contacts = search_everything(viewer=kam, query="山田", limit=10)
+    assert [c.pk for c in contacts] == [person.pk]

@@ -267,3 +267,22 @@ def test_no_input_breaks_the_contact_form(kam_client, kam, make_account, data):
     account = Account.objects.first() or make_account(kam)
     response = kam_client.post(reverse("accounts:contact_create", args=[account.pk]), data)
     assert response.status_code in (302, 422)
+
+
+def test_contact_list_counts_up_to_a_limit_and_then_says_more_than(
+    kam_client, kam, make_account, make_contact, settings
+):
+    settings.TOKUI_CONTACT_COUNT_LIMIT = 3
+    settings.TOKUI_PAGE_SIZE = 2
+    account = make_account(kam)
+    for i in range(5):
+        make_contact(account, family_name=f"試験{i}")
+    first = kam_client.get(reverse("accounts:contact_index"))
+    assert "1–2 of more than 3" in first.text
+    assert 'rel="next"' in first.text
+    last = kam_client.get(reverse("accounts:contact_index"), {"page": 3})
+    assert "試験4" in last.text
+    assert 'rel="next"' not in last.text  # a short page is the last one
+    settings.TOKUI_CONTACT_COUNT_LIMIT = 10
+    exact = kam_client.get(reverse("accounts:contact_index"))
+    assert "1–2 of 5" in exact.text

@@ -300,3 +300,17 @@ def test_identity_fields_through_the_api(api, kam):
     )
     cleared = api.patch(f"/accounts/{created['id']}", {"employees": None}).json()
     assert cleared["employees"] is None
+
+
+def test_contact_count_says_when_it_stopped_at_the_limit(
+    api, kam, make_account, make_contact, settings
+):
+    settings.TOKUI_CONTACT_COUNT_LIMIT = 3
+    account = make_account(kam)
+    for i in range(4):
+        make_contact(account, family_name=f"試験{i}")
+    body = api.get("/contacts", page_size=2).json()
+    assert (body["count"], body["count_exact"], len(body["items"])) == (3, False, 2)
+    settings.TOKUI_CONTACT_COUNT_LIMIT = 4
+    body = api.get("/contacts", page_size=2).json()
+    assert (body["count"], body["count_exact"]) == (4, True)

@@ -332,9 +332,29 @@ def screening_flags_for(
     wanted = [a.pk for a in accounts if a.kind != AccountKind.COMPETITOR]
     latest: dict[int, dict[str, ScreeningCheck]] = {}
     if wanted:
-        for check in _latest_checks(wanted):
-            latest.setdefault(check.account_id, {})[check.kind] = check
-    return {a.pk: screening_status(a.kind, latest.get(a.pk, {}), today) for a in accounts}
+        # Every check of the page's accounts, newest first; the first of each kind wins. An
+        # account has a handful of checks, and this plain query compiles in a fraction of the
+        # time of _latest_checks's window function, which a list page pays on every request.
+        checks = (
+            ScreeningCheck.objects.filter(account_id__in=wanted)
+            .select_related("checked_by")
+            .order_by("-checked_at", "-id")
+        )
+        for check in checks:
+            latest.setdefault(check.account_id, {}).setdefault(check.kind, check)
+    # Accounts of one kind with no checks at all share one (immutable) flag: on a page of
+    # unscreened prospects that saves composing the same translated sentences fifty times.
+    unscreened: dict[str, ScreeningFlag] = {}
+    flags = {}
+    for account in accounts:
+        checks = latest.get(account.pk)
+        if checks:
+            flags[account.pk] = screening_status(account.kind, checks, today)
+            continue
+        if account.kind not in unscreened:
+            unscreened[account.kind] = screening_status(account.kind, {}, today)
+        flags[account.pk] = unscreened[account.kind]
+    return flags
 
 
 def screening_flags_attach(

@@ -162,8 +162,31 @@ def tag_clean_names(names: Iterable[Any], *, field: str = "tags") -> list[str]:
 
 
 def account_tag_names(account: Account) -> list[str]:
-    """The account's tag names in name order (uses a prefetched ``tags`` when there is one)."""
+    """The account's tag names in name order (those attached by account_tags_attach, if any)."""
+    attached = getattr(account, "tag_names", None)
+    if attached is not None:
+        return list(attached)
     return sorted(t.name for t in account.tags.all())
+
+
+def account_tags_attach(accounts: Iterable[Account]) -> None:
+    """Set ``tag_names`` (sorted) on each account of a page, in one query.
+
+    Plain (account, name) rows rather than ``prefetch_related("tags")``, which builds a
+    related manager and a Tag object per row: on a page of fifty accounts that costs more
+    than the query.
+    """
+    accounts = list(accounts)
+    names: dict[int, list[str]] = {a.pk: [] for a in accounts}
+    rows = (
+        Account.tags.through.objects.filter(account_id__in=list(names))
+        .order_by("tag__name")
+        .values_list("account_id", "tag__name")
+    )
+    for account_id, name in rows:
+        names[account_id].append(name)
+    for account in accounts:
+        account.tag_names = names[account.pk]  # type: ignore[attr-defined]
 
 
 @transaction.atomic

@@ -1,5 +1,6 @@
 """Pages of the customer data bank. Thin: parse, call a selector or service, render."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect
@@ -21,7 +22,7 @@ from tokui.accounts.constants import (
 from tokui.accounts.forms import AccountForm, ContactForm
 from tokui.accounts.models import Account
 from tokui.accounts.screening import screening_flags_attach, screening_overview
-from tokui.accounts.segments import account_tag_names
+from tokui.accounts.segments import account_tag_names, account_tags_attach
 from tokui.accounts.views_segments import account_list_context, extra_account_filters
 from tokui.core.exceptions import ApplicationError, PermissionDenied
 from tokui.core.pagination import page_slice, parse_positive_int
@@ -54,9 +55,14 @@ def account_index(request: HttpRequest) -> TemplateResponse:
         "sort": request.GET.get("sort", "name"),
     }
     filters.update(extra_account_filters(request.GET))  # industry, prefecture, …, segment
-    accounts = selectors.account_list(viewer=request.user, with_tags=True, **filters)
-    page = page_slice(accounts, page=parse_positive_int(request.GET.get("page"), 1, 10**6))
+    accounts = selectors.account_list(viewer=request.user, **filters)
+    page = page_slice(
+        accounts,
+        page=parse_positive_int(request.GET.get("page"), 1, 10**6),
+        count_qs=selectors.account_list(viewer=request.user, for_count=True, **filters),
+    )
     screening_flags_attach(page.items)  # one query for the page's risk-screening badges
+    account_tags_attach(page.items)  # and one for their tags
     _label_rows(page.items)
     template = "accounts/account_index.html"
     if is_htmx(request):
@@ -187,10 +193,14 @@ def account_restore(request: HttpRequest, account_id: int) -> HttpResponseRedire
 def contact_index(request: HttpRequest) -> TemplateResponse:
     search = request.GET.get("q", "").strip()[:200]
     sort = request.GET.get("sort", "name")
-    contacts = selectors.contact_list(
-        viewer=request.user, search=search, archived=query_flag(request, "archived"), sort=sort
+    filters = {"search": search, "archived": query_flag(request, "archived")}
+    contacts = selectors.contact_list(viewer=request.user, sort=sort, **filters)
+    page = page_slice(
+        contacts,
+        page=parse_positive_int(request.GET.get("page"), 1, 10**6),
+        count_qs=selectors.contact_list(viewer=request.user, for_count=True, **filters),
+        count_limit=settings.TOKUI_CONTACT_COUNT_LIMIT,
     )
-    page = page_slice(contacts, page=parse_positive_int(request.GET.get("page"), 1, 10**6))
     screening_flags_attach(c.account for c in page.items)  # the accounts' badges, one query
     template = "accounts/contact_index.html"
     if is_htmx(request):

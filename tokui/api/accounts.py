@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema, Status
@@ -16,7 +17,7 @@ from tokui.accounts.constants import (
     AccountTier,
 )
 from tokui.accounts.screening import screening_flags_attach
-from tokui.accounts.segments import EMPLOYEES_LIMIT, TAG_MAX_LENGTH
+from tokui.accounts.segments import EMPLOYEES_LIMIT, TAG_MAX_LENGTH, account_tags_attach
 from tokui.api.auth import request_user
 from tokui.api.errors import ERRORS
 from tokui.api.schemas import (
@@ -98,19 +99,23 @@ def _resolve_owner(data: dict[str, Any]) -> dict[str, Any]:
 
 @router.get("/accounts", response={200: AccountPage, **ERRORS}, summary="List accounts")
 def list_accounts(request: HttpRequest, filters: Query[AccountQuery]) -> dict[str, Any]:
-    qs = selectors.account_list(
-        viewer=request_user(request),
-        search=filters.q,
-        kind=filters.kind,
-        tier=filters.tier,
-        owner=filters.owner,
-        archived=filters.archived,
-        sort=filters.sort,
-        with_tags=True,
+    chosen = {
+        "viewer": request_user(request),
+        "search": filters.q,
+        "kind": filters.kind,
+        "tier": filters.tier,
+        "owner": filters.owner,
+        "archived": filters.archived,
         **filters.account_filters(),
+    }
+    page = page_slice(
+        selectors.account_list(sort=filters.sort, **chosen),
+        page=filters.page,
+        page_size=filters.page_size,
+        count_qs=selectors.account_list(for_count=True, **chosen),
     )
-    page = page_slice(qs, page=filters.page, page_size=filters.page_size)
     screening_flags_attach(page.items)  # the page's screening flags in one query
+    account_tags_attach(page.items)  # and their tags in another
     return {"items": page.items, "count": page.count}
 
 
@@ -156,16 +161,21 @@ def archive_account(request: HttpRequest, account_id: int) -> Status:
 
 @router.get("/contacts", response={200: ContactPage, **ERRORS}, summary="List contacts")
 def list_contacts(request: HttpRequest, filters: Query[ContactQuery]) -> dict[str, Any]:
-    qs = selectors.contact_list(
-        viewer=request_user(request),
-        search=filters.q,
-        account_id=filters.account,
-        archived=filters.archived,
-        sort=filters.sort,
+    chosen = {
+        "viewer": request_user(request),
+        "search": filters.q,
+        "account_id": filters.account,
+        "archived": filters.archived,
         **filters.account_filters(),
+    }
+    page = page_slice(
+        selectors.contact_list(sort=filters.sort, **chosen),
+        page=filters.page,
+        page_size=filters.page_size,
+        count_qs=selectors.contact_list(for_count=True, **chosen),
+        count_limit=settings.TOKUI_CONTACT_COUNT_LIMIT,
     )
-    page = page_slice(qs, page=filters.page, page_size=filters.page_size)
-    return {"items": page.items, "count": page.count}
+    return {"items": page.items, "count": page.count, "count_exact": page.count_exact}
 
 
 @router.post("/contacts", response={201: ContactOut, **ERRORS}, summary="Add a contact")

@@ -184,7 +184,12 @@ class ContactOut(Schema):
 
 class ContactPage(Schema):
     items: list[ContactOut]
-    count: int
+    count: int = Field(
+        description="How many contacts match, counted up to a limit (10,000 by default, "
+        "TOKUI_CONTACT_COUNT_LIMIT): past it, count is the limit and count_exact is false; "
+        "page on until a page has fewer items than page_size."
+    )
+    count_exact: bool = Field(description="False when count is a lower bound (see count).")
 
 
 class ContactCreate(Strict):
