@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "tokui.core",
     "tokui.users",
     "tokui.accounts",
+    "tokui.activities",
     "tokui.api",
     "tokui.web",
     "tokui.web.admin_site.TokuiAdminConfig",

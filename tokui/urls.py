@@ -12,5 +12,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api_v1.urls),
     path("", include("tokui.accounts.urls")),
+    path("", include("tokui.activities.urls")),
     path("", include("tokui.web.urls")),
 ]

@@ -54,7 +54,7 @@ class AccountQuerySet(models.QuerySet["Account"]):
         return self.filter(scope)
 
 
-def _owners_visible_to(viewer: User) -> "models.QuerySet[User]":
+def _owners_visible_to(viewer: User) -> "models.QuerySet[User, Any]":
     """The users whose accounts ``viewer`` sees (themself and their team), as a subquery."""
     scope = Q(pk=viewer.pk)
     if viewer.team_id:

@@ -335,17 +335,17 @@ def screening_flags_for(
         # Every check of the page's accounts, newest first; the first of each kind wins. An
         # account has a handful of checks, and this plain query compiles in a fraction of the
         # time of _latest_checks's window function, which a list page pays on every request.
-        checks = (
+        newest_first = (
             ScreeningCheck.objects.filter(account_id__in=wanted)
             .select_related("checked_by")
             .order_by("-checked_at", "-id")
         )
-        for check in checks:
+        for check in newest_first:
             latest.setdefault(check.account_id, {}).setdefault(check.kind, check)
     # Accounts of one kind with no checks at all share one (immutable) flag: on a page of
     # unscreened prospects that saves composing the same translated sentences fifty times.
     unscreened: dict[str, ScreeningFlag] = {}
-    flags = {}
+    flags: dict[int, ScreeningFlag] = {}
     for account in accounts:
         checks = latest.get(account.pk)
         if checks:

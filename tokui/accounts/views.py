@@ -26,6 +26,7 @@ from tokui.accounts.segments import account_tag_names, account_tags_attach
 from tokui.accounts.views_segments import account_list_context, extra_account_filters
 from tokui.core.exceptions import ApplicationError, PermissionDenied
 from tokui.core.pagination import page_slice, parse_positive_int
+from tokui.core.sections import account_sections, contact_sections
 from tokui.core.views import is_htmx, maps_service_errors, query_flag
 from tokui.users.selectors import user_assignable_owners
 
@@ -96,6 +97,7 @@ def account_detail(request: HttpRequest, account_id: int) -> TemplateResponse:
             "contacts": list(contacts),
             "history": list(history),
             "identity_warnings": services.account_identity_warnings(account),
+            "sections": account_sections.render(request, account),
         },
     )
 
@@ -214,7 +216,11 @@ def contact_index(request: HttpRequest) -> TemplateResponse:
 def contact_detail(request: HttpRequest, contact_id: int) -> TemplateResponse:
     contact = selectors.contact_get(viewer=request.user, contact_id=contact_id)
     screening_flags_attach([contact.account])
-    return TemplateResponse(request, "accounts/contact_detail.html", {"contact": contact})
+    return TemplateResponse(
+        request,
+        "accounts/contact_detail.html",
+        {"contact": contact, "sections": contact_sections.render(request, contact)},
+    )
 
 
 @maps_service_errors

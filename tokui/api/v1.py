@@ -3,13 +3,18 @@
 from ninja import NinjaAPI
 
 from tokui.api.accounts import router as accounts_router
+from tokui.api.appointments import router as appointments_router
 from tokui.api.auth import API_AUTH
 from tokui.api.duplicates import router as duplicates_router
 from tokui.api.errors import install_error_handlers
 from tokui.api.imports import router as imports_router
+from tokui.api.interactions import router as interactions_router
+from tokui.api.reports import router as reports_router
 from tokui.api.screening import router as screening_router
 from tokui.api.search import router as search_router
 from tokui.api.segments import router as segments_router
+from tokui.api.tasks import router as tasks_router
+from tokui.api.telephony import router as telephony_router
 
 api = NinjaAPI(
     title="Tokui API",
@@ -28,3 +33,8 @@ api.add_router("/", screening_router)
 api.add_router("/", duplicates_router)
 api.add_router("/", segments_router)
 api.add_router("/", imports_router)
+api.add_router("/", interactions_router)
+api.add_router("/", appointments_router)
+api.add_router("/", tasks_router)
+api.add_router("/", telephony_router)
+api.add_router("/", reports_router)

@@ -10,6 +10,15 @@ from tokui.users.constants import ROLES_EDITING, ROLES_SEEING_ALL, Role
 
 class Team(models.Model):
     name = models.CharField(_("name"), max_length=100, unique=True)
+    # Reads and comments on the members' daily reports (heads of sales read everyone's).
+    manager = models.ForeignKey(
+        "users.User",
+        verbose_name=_("manager"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="managed_teams",
+    )
 
     class Meta:
         verbose_name = _("team")
