@@ -4,6 +4,7 @@ Every function checks the actor's rights itself, validates all fields at once, w
 transaction and records one audit event with the changed fields (old and new values).
 """
 
+import functools
 import re
 from typing import Any
 
@@ -433,24 +434,53 @@ CONTACT_DERIVED_FIELDS = (
 )
 
 
+def _search_piece(text: str) -> tuple[str, frozenset[str]]:
+    """One part of a contact's ``search_text`` (folded, without spaces) and its bigrams.
+
+    ``bigrams`` pairs letters within runs of letters and digits, and the ``|`` between parts
+    ends a run, so the bigrams of the whole search text are the union of its parts' bigrams.
+    """
+    squeezed = re.sub(r"\s+", "", text)
+    # An e-mail address or phone digits: for ASCII, NFKC and the kana step of fold() change
+    # nothing, so folding is lower-casing (and half the cost of these unique parts).
+    folded = squeezed.lower() if squeezed.isascii() else fold(squeezed)
+    return folded, frozenset(bigrams(folded).split())
+
+
+# Names, readings, departments and titles repeat across contacts (an import of many rows
+# derives the same few thousand again and again); folding them is the costliest step, so
+# these pure functions remember their recent results (bounded: memory stays flat).
+_repeating_search_piece = functools.lru_cache(maxsize=8192)(_search_piece)
+_repeating_fold = functools.lru_cache(maxsize=4096)(fold)
+_repeating_person_key = functools.lru_cache(maxsize=8192)(person_match_key)
+
+
 def contact_derive_fields(contact: Contact) -> None:
     """Recompute a contact's derived fields (keys, search text). Pure: no write."""
     reading = " ".join(p for p in (contact.family_name_kana, contact.given_name_kana) if p)
-    contact.sort_key = fold(reading or contact.full_name)[:200]
+    contact.sort_key = _repeating_fold(reading or contact.full_name)[:200]
+    # The parts of search_text, in order; e-mail address and phone numbers rarely repeat.
     parts = [
-        contact.family_name + contact.given_name,
-        contact.given_name + contact.family_name,
-        contact.family_name_kana + contact.given_name_kana,
-        contact.email,
-        _digits(contact.phone),
-        _digits(contact.mobile),
-        contact.department,
-        contact.title,
+        (contact.family_name + contact.given_name, True),
+        (contact.given_name + contact.family_name, True),
+        (contact.family_name_kana + contact.given_name_kana, True),
+        (contact.email, False),
+        (_digits(contact.phone), False),
+        (_digits(contact.mobile), False),
+        (contact.department, True),
+        (contact.title, True),
     ]
-    contact.search_text = "|".join(fold(re.sub(r"\s+", "", p)) for p in parts if p)
-    contact.search_bigrams = bigrams(contact.search_text)
-    contact.match_key = person_match_key(contact.family_name, contact.given_name)[:200]
-    contact.reading_key = person_match_key(contact.family_name_kana, contact.given_name_kana)[:200]
+    pieces = [
+        (_repeating_search_piece if repeating else _search_piece)(part)
+        for part, repeating in parts
+        if part
+    ]
+    contact.search_text = "|".join(folded for folded, _pairs in pieces)
+    contact.search_bigrams = " ".join(sorted(frozenset().union(*(p for _f, p in pieces))))
+    contact.match_key = _repeating_person_key(contact.family_name, contact.given_name)[:200]
+    contact.reading_key = _repeating_person_key(contact.family_name_kana, contact.given_name_kana)[
+        :200
+    ]
     contact.email_key = contact.email.lower()
 
 

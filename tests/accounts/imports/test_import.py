@@ -423,7 +423,7 @@ def test_a_mapping_that_no_longer_fits_fails_the_job_with_the_reason(kam):
 CONTACT_FIELDS = [
     "family_name", "given_name", "family_name_kana", "given_name_kana", "title", "department",
     "email", "phone", "mobile", "marketing_consent", "notes", "sort_key", "search_text",
-    "match_key", "reading_key", "email_key", "version",
+    "match_key", "reading_key", "email_key", "search_bigrams", "version",
 ]  # fmt: skip
 
 

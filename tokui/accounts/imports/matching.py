@@ -6,6 +6,7 @@ from the user is reported as hidden (never which record it is), so the import ca
 row without creating a duplicate and without leaking the other team's data.
 """
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -118,6 +119,10 @@ def company_account(*, viewer: User, company: str) -> Match:
     )
 
 
+# Family and given names repeat across the rows of a file: their key is remembered (bounded).
+_person_key = functools.lru_cache(maxsize=8192)(person_match_key)
+
+
 @dataclass(slots=True)
 class ContactKeys:
     email: str
@@ -125,12 +130,8 @@ class ContactKeys:
 
     @classmethod
     def of(cls, data: dict[str, Any]) -> "ContactKeys":
-        return cls(
-            email=email_key(data.get("email")),
-            name=person_match_key(
-                str(data.get("family_name", "")), str(data.get("given_name", ""))
-            )[:200],
-        )
+        family, given = str(data.get("family_name", "")), str(data.get("given_name", ""))
+        return cls(email=email_key(data.get("email")), name=_person_key(family, given)[:200])
 
 
 def contact_match(*, viewer: User, keys: ContactKeys, account: Account) -> Match:

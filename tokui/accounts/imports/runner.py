@@ -6,6 +6,7 @@ without importing a row twice. Rows go through the same services as a form
 (``account_create``, ``contact_update``, …): same normalisation, validation and audit events.
 """
 
+import gc
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -366,6 +367,23 @@ def make_importer(*, job: ImportJob, actor: User, headers: list[str]) -> Importe
     return cls(job=job, actor=actor, headers=headers)
 
 
+@contextmanager
+def _objects_before_left_alone_by_gc() -> Iterator[None]:
+    """Keep the garbage collector's full passes to what the import itself allocates.
+
+    A batch allocates many objects that live until it is written, so a long import sets off
+    full collections, and each one walked every object of the process (Django, phonenumbers'
+    metadata, …): about a sixth of the import's time. ``gc.freeze`` sets the objects that
+    exist now aside until ``gc.unfreeze``; nothing is collected any later than it would be
+    otherwise, except cycles among those older objects, which wait for the end of the import.
+    """
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
 def _batches(rows: Iterable[SourceRow], size: int) -> Iterator[list[SourceRow]]:
     iterator = iter(rows)
     while batch := list(islice(iterator, size)):
@@ -443,10 +461,11 @@ def import_job_run(
             importer = make_importer(job=job, actor=job.created_by, headers=table.headers)
             if progress:
                 progress(job)
-            for batch in _batches(table.rows(skip=position), size):
-                position = _commit_batch(job, importer, batch, position)
-                if progress:
-                    progress(job)
+            with _objects_before_left_alone_by_gc():
+                for batch in _batches(table.rows(skip=position), size):
+                    position = _commit_batch(job, importer, batch, position)
+                    if progress:
+                        progress(job)
     except _Superseded:
         job.refresh_from_db()
         return job
