@@ -165,13 +165,29 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = True
 
-MAILERS = {
+MAILERS: dict[str, dict[str, object]] = {
     "default": {
         "BACKEND": os.environ.get(
             "TOKUI_MAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"
         ),
     }
 }
+# Mail out (e-mail to contacts): TOKUI_SMTP_HOST switches to SMTP with these options.
+if smtp_host := os.environ.get("TOKUI_SMTP_HOST"):
+    MAILERS["default"] = {
+        "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "OPTIONS": {
+            "host": smtp_host,
+            "port": int(os.environ.get("TOKUI_SMTP_PORT", "587")),
+            "username": os.environ.get("TOKUI_SMTP_USER", ""),
+            "password": os.environ.get("TOKUI_SMTP_PASSWORD", ""),
+            "use_tls": _env_bool("TOKUI_SMTP_STARTTLS", True),
+            "use_ssl": _env_bool("TOKUI_SMTP_SSL"),
+            "timeout": 30,
+        },
+    }
+# The sender of mail from users without an address of their own.
+DEFAULT_FROM_EMAIL = os.environ.get("TOKUI_MAIL_FROM", "tokui@localhost")
 
 LOGGING = {
     "version": 1,
@@ -179,6 +195,9 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("TOKUI_LOG_LEVEL", "INFO")},
 }
+
+# Where people reach Tokui: absolute links in mail and printed calendar-feed URLs use it.
+TOKUI_BASE_URL = os.environ.get("TOKUI_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 TOKUI_PAGE_SIZE = 50
 TOKUI_MAX_PAGE_SIZE = 200

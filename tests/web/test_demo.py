@@ -7,6 +7,15 @@ import pytest
 from django.core.management import call_command
 
 from tokui.accounts.models import Account, Contact
+from tokui.activities.models import (
+    Appointment,
+    CalendarFeed,
+    DailyReport,
+    EmailTemplate,
+    Interaction,
+    Mailbox,
+    Task,
+)
 from tokui.core.japanese import (
     is_kana_reading,
     normalize_corporate_number,
@@ -118,6 +127,16 @@ def test_loading_twice_changes_nothing() -> None:
 def test_demo_is_deterministic() -> None:
     demo_load(accounts=30)
     names = list(Account.objects.order_by("id").values_list("name", "corporate_number"))
+    for model in (
+        DailyReport,
+        Task,
+        Interaction,
+        Appointment,
+        CalendarFeed,
+        EmailTemplate,
+        Mailbox,
+    ):
+        model.objects.all().delete()
     Contact.objects.all().delete()
     Account.objects.all().delete()
     AuditEvent.objects.all().delete()

@@ -1,6 +1,6 @@
 """Page forms: they parse what a person typed; the services decide whether it may be saved."""
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.urls import reverse_lazy
@@ -59,14 +59,14 @@ class AccountForm(ServiceErrorsMixin, forms.Form):
                 self.fields[name] = model_fields[name]
         # Identifiers are typed in many shapes (full-width, hyphens): the service normalises
         # them, so the form only bounds their length.
-        self.fields["corporate_number"].max_length = 20
+        cast(forms.CharField, self.fields["corporate_number"]).max_length = 20
         self.fields["corporate_number"].widget.attrs.update(
             {"inputmode": "numeric", "maxlength": 20, "placeholder": "1234567890123"}
         )
         for name in ("phone", "fax"):
-            self.fields[name].max_length = 30
+            cast(forms.CharField, self.fields[name]).max_length = 30
             self.fields[name].widget.attrs.update({"maxlength": 30, "inputmode": "tel"})
-        self.fields["postal_code"].max_length = 10
+        cast(forms.CharField, self.fields["postal_code"]).max_length = 10
         self.fields["postal_code"].widget.attrs.update(
             {
                 "maxlength": 10,
@@ -88,7 +88,7 @@ class AccountForm(ServiceErrorsMixin, forms.Form):
             "Without the legal form: 株式会社山田商事 → ヤマダショウジ"
         )
         self.fields["legal_form"].help_text = _("Found from the name when left empty.")
-        self.fields["invoice_registration_number"].max_length = 20
+        cast(forms.CharField, self.fields["invoice_registration_number"]).max_length = 20
         self.fields["invoice_registration_number"].widget.attrs.update(
             {"maxlength": 20, "placeholder": "T1234567890123"}
         )
@@ -119,7 +119,7 @@ class ContactForm(ServiceErrorsMixin, forms.Form):
         for name in CONTACT_EDITABLE_FIELDS:
             self.fields[name] = model_fields[name]
         for name in ("phone", "mobile"):
-            self.fields[name].max_length = 30
+            cast(forms.CharField, self.fields[name]).max_length = 30
             self.fields[name].widget.attrs.update({"maxlength": 30, "inputmode": "tel"})
         self.fields["notes"].widget = forms.Textarea(attrs={"rows": 4})
         self.fields["family_name"].widget.attrs["autofocus"] = True

@@ -85,7 +85,6 @@ def account_index(request: HttpRequest) -> TemplateResponse:
 def account_detail(request: HttpRequest, account_id: int) -> TemplateResponse:
     account = selectors.account_get(viewer=request.user, account_id=account_id)
     contacts = selectors.contact_list(viewer=request.user, account_id=account.pk)
-    history = selectors.account_history(viewer=request.user, account=account)
     screening = screening_overview(viewer=request.user, account=account)
     return TemplateResponse(
         request,
@@ -95,7 +94,6 @@ def account_detail(request: HttpRequest, account_id: int) -> TemplateResponse:
             "screening": screening,
             "screening_flag": screening.flag,
             "contacts": list(contacts),
-            "history": list(history),
             "identity_warnings": services.account_identity_warnings(account),
             "sections": account_sections.render(request, account),
         },

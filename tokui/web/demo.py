@@ -1036,13 +1036,23 @@ def demo_load(*, accounts: int = 320, stdout: _Writer | None = None) -> dict[str
                 say(f"Demo: {index}/{accounts} accounts…")
         edits, archived = _add_history(rng, gen, users, created)
         # The data bank's other parts, each from its own module (idempotent on their own).
+        from tokui.web.demo_calendar import demo_calendar
         from tokui.web.demo_dedupe import demo_duplicates
+        from tokui.web.demo_interactions import demo_interactions
+        from tokui.web.demo_mail import demo_mail
+        from tokui.web.demo_reports import demo_reports
         from tokui.web.demo_screening import demo_screening
         from tokui.web.demo_segments import demo_segments
 
         demo_segments(stdout=stdout)
         demo_duplicates(stdout=stdout)
         demo_screening(stdout=stdout)
+        # Every interaction remembered: the timeline first, then the calendar (whose held
+        # appointments log meetings), mail threads, and the daily reports built from all three.
+        demo_interactions(stdout=stdout)
+        demo_calendar(stdout=stdout)
+        demo_mail(stdout=stdout)
+        demo_reports(stdout=stdout)
         say(
             f"Demo: {len(created)} accounts, {contacts} contacts, {edits} edits, "
             f"{archived} archived in {time.monotonic() - started:.1f} s."

@@ -2,10 +2,13 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 from types import FrameType
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
+
+from tokui.activities.schedule import start_scheduler
 
 
 class Command(BaseCommand):
@@ -42,6 +45,9 @@ class Command(BaseCommand):
         # The task worker is a child of this process: it runs as long as the web server does.
         worker = subprocess.Popen([sys.executable, "-m", "tokui.cli", "db_worker", "-v", "1"])
         server = subprocess.Popen(server_argv)
+        # Periodic work (mail fetch, task reminders): enqueued here, run by the worker.
+        stop_scheduler = threading.Event()
+        start_scheduler(stop_scheduler)
 
         def forward(signum: int, _frame: FrameType | None) -> None:
             server.send_signal(signum)
@@ -51,6 +57,7 @@ class Command(BaseCommand):
         try:
             code = server.wait()
         finally:
+            stop_scheduler.set()
             # db_worker finishes the task in hand on SIGTERM; an import resumes where it stopped.
             worker.terminate()
             try:
