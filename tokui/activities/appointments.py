@@ -39,7 +39,7 @@ from tokui.core.japanese import normalize_phone
 from tokui.core.models import AuditEvent
 from tokui.core.validation import ErrorCollector, check_plain_text, check_text_fields
 from tokui.users.constants import ROLES_SEEING_ALL
-from tokui.users.models import User
+from tokui.users.models import Team, User
 
 # The fields a form or the API may set; the rest (status, uid, sequence, …) only services set.
 APPOINTMENT_FIELDS = (
@@ -672,4 +672,64 @@ def appointment_log_interaction(
         data=fields,
         # One interaction per appointment, however often this runs.
         external_id=f"appointment:{appointment.uid}",
+    )
+
+
+@dataclass(frozen=True)
+class CalendarChoice:
+    """Whose calendar a page shows, and whom the viewer may choose among."""
+
+    people: list[User]
+    people_choices: list[User]
+    team_choices: list[Team]
+    chosen_user: str
+    chosen_team: str
+    label: str
+
+
+def calendar_people(*, viewer: User, username: str = "", team: str = "") -> CalendarChoice:
+    """The calendar of a person (``username``) or a team (``team``: an id), else the viewer's.
+
+    Heads of sales and administrators choose anyone; others themself or their team. A choice
+    the viewer may not make falls back to their own calendar.
+    """
+    users = User.objects.filter(is_active=True).select_related("team").order_by("username")
+    if viewer.role not in ROLES_SEEING_ALL:
+        users = (
+            users.filter(team_id=viewer.team_id) | users.filter(pk=viewer.pk)
+            if viewer.team_id
+            else users.filter(pk=viewer.pk)
+        )
+    teams = (
+        Team.objects.all()
+        if viewer.role in ROLES_SEEING_ALL
+        else Team.objects.filter(members=viewer)
+    )
+    people, label = [viewer], str(viewer)
+    if team.isdigit():
+        found = teams.filter(pk=int(team)).first()
+        if found is not None:
+            people, label = list(users.filter(team=found)), str(found)
+    elif username:
+        person = users.filter(username=username).first()
+        if person is not None:
+            people, label = [person], str(person)
+    return CalendarChoice(
+        people=people,
+        people_choices=list(users),
+        team_choices=list(teams),
+        chosen_user=username,
+        chosen_team=team,
+        label=label,
+    )
+
+
+def appointment_history(*, appointment: Appointment, limit: int = 50) -> list[AuditEvent]:
+    """The audit events of one appointment (already checked visible), newest first."""
+    return list(
+        AuditEvent.objects.filter(
+            target_type="activities.appointment", target_id=str(appointment.pk)
+        )
+        .select_related("actor")
+        .order_by("-at", "-id")[:limit]
     )

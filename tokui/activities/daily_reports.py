@@ -356,6 +356,15 @@ def report_get(*, viewer: User, report_id: int) -> DailyReport:
     return report
 
 
+def report_with_comments(report: DailyReport) -> DailyReport:
+    """The report (already checked readable) with its author, reader and comments loaded."""
+    return (
+        DailyReport.objects.select_related("user", "reviewed_by")
+        .prefetch_related("comments__author")
+        .get(pk=report.pk)
+    )
+
+
 def report_list(
     *,
     viewer: User,

@@ -33,11 +33,9 @@ from tokui.activities.forms_calendar import (
 from tokui.activities.models import Appointment, Task
 from tokui.core.exceptions import ApplicationError, NotFound
 from tokui.core.japanese import format_phone
-from tokui.core.models import AuditEvent
 from tokui.core.pagination import page_slice, parse_positive_int
 from tokui.core.views import is_htmx, maps_service_errors
-from tokui.users.constants import ROLES_SEEING_ALL
-from tokui.users.models import Team, User
+from tokui.users.models import User
 
 HOURS = (8, 19)
 
@@ -74,39 +72,18 @@ def _local_start(day: datetime.date) -> datetime.datetime:
 
 
 def _calendar_people(request: AuthedRequest) -> tuple[list[User], dict[str, Any]]:
-    """Whose calendar: ``user`` (a user name) or ``team`` (an id), else the viewer's own.
-
-    Heads of sales and administrators choose anyone; others themself or their team.
-    """
-    viewer = request.user
-    sees_all = viewer.role in ROLES_SEEING_ALL
-    users = User.objects.filter(is_active=True).select_related("team").order_by("username")
-    if not sees_all:
-        users = (
-            users.filter(team_id=viewer.team_id) | users.filter(pk=viewer.pk)
-            if viewer.team_id
-            else users.filter(pk=viewer.pk)
-        )
-    teams = Team.objects.all() if sees_all else Team.objects.filter(members=viewer)
-    chosen_user = request.GET.get("user", "")[:150]
-    chosen_team = request.GET.get("team", "")[:20]
-    label = str(viewer)
-    people: list[User] = [viewer]
-    if chosen_team.isdigit():
-        team = teams.filter(pk=int(chosen_team)).first()
-        if team is not None:
-            people = list(users.filter(team=team))
-            label = str(team)
-    elif chosen_user:
-        person = users.filter(username=chosen_user).first()
-        if person is not None:
-            people, label = [person], str(person)
-    return people, {
-        "people_choices": list(users),
-        "team_choices": list(teams),
-        "chosen_user": chosen_user,
-        "chosen_team": chosen_team,
-        "calendar_label": label,
+    """Whose calendar: ``user`` (a user name) or ``team`` (an id), else the viewer's own."""
+    choice = appts.calendar_people(
+        viewer=request.user,
+        username=request.GET.get("user", "")[:150],
+        team=request.GET.get("team", "")[:20],
+    )
+    return choice.people, {
+        "people_choices": choice.people_choices,
+        "team_choices": choice.team_choices,
+        "chosen_user": choice.chosen_user,
+        "chosen_team": choice.chosen_team,
+        "calendar_label": choice.label,
     }
 
 
@@ -225,16 +202,6 @@ def _brief_url(appointment: Appointment) -> str:
         return ""
 
 
-def _appointment_history(appointment: Appointment) -> list[AuditEvent]:
-    return list(
-        AuditEvent.objects.filter(
-            target_type="activities.appointment", target_id=str(appointment.pk)
-        )
-        .select_related("actor")
-        .order_by("-at", "-id")[:50]
-    )
-
-
 @maps_service_errors
 @require_GET
 def appointment_detail(request: AuthedRequest, appointment_id: int) -> TemplateResponse:
@@ -258,7 +225,7 @@ def _detail(
         appointment=appointment,
         contacts=list(appointment.contacts.all()),
         participants=list(appointment.participants.all()),
-        history=_appointment_history(appointment),
+        history=appts.appointment_history(appointment=appointment),
         brief_url=_brief_url(appointment),
         may_change=may_change,
         may_hold=may_change and appointment.starts_at <= timezone.now(),

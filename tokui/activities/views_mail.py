@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from tokui.accounts.models import Contact
 from tokui.accounts.selectors import contact_get
 from tokui.activities.forms_mail import EmailComposeForm, EmailTemplateForm
-from tokui.activities.mail import outbound
+from tokui.activities.mail import inbound, outbound
 from tokui.activities.mail.templates import (
     PLACEHOLDERS,
     email_template_create,
@@ -25,7 +25,6 @@ from tokui.activities.mail.templates import (
     email_template_may_manage,
     email_template_update,
 )
-from tokui.activities.models import Mailbox
 from tokui.activities.selectors import interaction_get
 from tokui.core.exceptions import ApplicationError, PermissionDenied
 from tokui.core.views import is_htmx, maps_service_errors
@@ -259,10 +258,8 @@ def template_delete(request: HttpRequest, template_id: int) -> HttpResponse:
 @require_GET
 def mailbox_index(request: HttpRequest) -> TemplateResponse:
     """What ``tokui mail fetch`` reads and how it went; administrators only (it shows hosts)."""
-    if not (_user(request).is_active and _user(request).is_superuser):
-        raise PermissionDenied(_("Only administrators see the mailboxes."))
     return TemplateResponse(
         request,
         "activities/mail/mailbox_index.html",
-        {"mailboxes": Mailbox.objects.select_related("owner").order_by("name")},
+        {"mailboxes": inbound.mailbox_list(viewer=_user(request))},
     )

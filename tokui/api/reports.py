@@ -136,14 +136,6 @@ class DailyReportPage(Schema):
     count: int
 
 
-def _report_with_comments(report: DailyReport) -> DailyReport:
-    return (
-        DailyReport.objects.select_related("user", "reviewed_by")
-        .prefetch_related("comments__author")
-        .get(pk=report.pk)
-    )
-
-
 @router.get(
     "/daily-reports",
     response={200: DailyReportPage, **ERRORS},
@@ -187,7 +179,7 @@ def get_daily_report(request: HttpRequest, day: Day) -> dict[str, Any]:
     rd = reports.report_day(viewer=viewer, user=viewer, day=day)
     return {
         "day": rd.day,
-        "report": _report_with_comments(rd.report) if rd.report else None,
+        "report": reports.report_with_comments(rd.report) if rd.report else None,
         "counts": rd.counts,
         "interactions": [
             _item(i, kind=i.kind, title=i.subject, at=i.occurred_at) for i in rd.interactions
@@ -224,7 +216,7 @@ def put_daily_report(request: HttpRequest, day: Day, payload: DailyReportPut) ->
         submit=payload.submit,
         version=payload.version,
     )
-    return _report_with_comments(report)
+    return reports.report_with_comments(report)
 
 
 @router.post(

@@ -32,6 +32,7 @@ import ssl
 from dataclasses import dataclass
 
 from django.db import DatabaseError, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -43,6 +44,8 @@ from tokui.activities.mail.parsing import ParsedMail, format_addresses, parse_me
 from tokui.activities.models import Interaction, Mailbox, Task
 from tokui.activities.services import AttachmentIn, interaction_record
 from tokui.core.audit import audit_record
+from tokui.core.exceptions import PermissionDenied
+from tokui.users.models import User
 
 logger = logging.getLogger(__name__)
 
@@ -384,3 +387,11 @@ def mail_fetch_all(*, name: str | None = None, connect: object = None) -> list[F
         except DatabaseError as exc:
             summaries.append(FetchSummary(mailbox=mailbox.name, error=str(exc)))
     return summaries
+
+
+def mailbox_list(*, viewer: User) -> QuerySet[Mailbox]:
+    """The mailboxes ``tokui mail fetch`` reads and how it went: administrators only (the list
+    shows hosts and user names)."""
+    if not (viewer.is_active and viewer.is_superuser):
+        raise PermissionDenied(_("Only administrators see the mailboxes."))
+    return Mailbox.objects.select_related("owner").order_by("name")
