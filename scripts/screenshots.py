@@ -58,6 +58,14 @@ def main() -> None:
                 page.screenshot(path=out / f"{lang}-{name}-account-errors.png", full_page=True)
                 page.goto(f"{args.url}/contacts/")
                 page.screenshot(path=out / f"{lang}-{name}-contacts.png")
+                for slug, path in (
+                    ("calendar", "/appointments/"),
+                    ("tasks", "/tasks/"),
+                    ("daily-report", "/daily-report/"),
+                    ("calendar-subscription", "/appointments/subscription/"),
+                ):
+                    page.goto(f"{args.url}{path}")
+                    page.screenshot(path=out / f"{lang}-{name}-{slug}.png", full_page=True)
                 page.close()
         browser.close()
     sys.stdout.write(f"Screenshots in {out}/\n")

@@ -144,11 +144,22 @@ def test_conflicts_hide_what_the_viewer_may_not_see(kam, west_am, make_account, 
 def test_reschedule_moves_the_time_grows_the_sequence_and_shows_old_and_new(kam, account):
     appointment = book(kam, account)
     uid = appointment.uid
+    with pytest.raises(ApplicationError) as caught:
+        appointment_update(
+            actor=kam,
+            appointment=appointment,
+            data={"starts_at": at(days=2, hour=14), "ends_at": at(days=2, hour=15)},
+            version=appointment.version,
+        )
+    assert "reason" in caught.value.errors
+    appointment.refresh_from_db()
+    assert appointment.sequence == 0  # refused: nothing changed
     appointment_update(
         actor=kam,
         appointment=appointment,
         data={"starts_at": at(days=2, hour=14), "ends_at": at(days=2, hour=15)},
         version=appointment.version,
+        reason="先方のご都合で午後に変更",
     )
     appointment.refresh_from_db()
     assert appointment.uid == uid
@@ -156,6 +167,7 @@ def test_reschedule_moves_the_time_grows_the_sequence_and_shows_old_and_new(kam,
     assert appointment.version == 2
     event = AuditEvent.objects.get(action="activities.appointment.rescheduled")
     assert event.scope == f"account:{account.pk}"
+    assert event.note == "先方のご都合で午後に変更"
     old, new = event.changes["starts_at"]
     assert old.endswith("10:00") and new.endswith("14:00")
 

@@ -89,10 +89,11 @@ def test_book_conflict_reschedule_cancel(api, client, kam, am, account, make_con
     )
     assert forced.status_code == 201
 
-    moved = api.patch(
-        f"/appointments/{body['id']}",
-        {"starts_at": at(days=2), "ends_at": at(days=2, hour=11), "version": body["version"]},
-    )
+    move = {"starts_at": at(days=2), "ends_at": at(days=2, hour=11), "version": body["version"]}
+    unexplained = api.patch(f"/appointments/{body['id']}", move)
+    assert unexplained.status_code == 422
+    assert "reason" in unexplained.json()["error"]["fields"]
+    moved = api.patch(f"/appointments/{body['id']}", {**move, "reason": "先方のご都合"})
     assert moved.status_code == 200, moved.content
     assert moved.json()["uid"] == uid and moved.json()["sequence"] == 1
     stale = api.patch(f"/appointments/{body['id']}", {"title": "古い", "version": 1})

@@ -69,7 +69,10 @@ def test_feed_parses_and_keeps_uids_across_reschedules(client, kam, am, account,
         assert name in event
 
     appointment_update(
-        actor=kam, appointment=mine, data={"starts_at": at(days=2), "ends_at": at(days=2, hour=11)}
+        actor=kam,
+        appointment=mine,
+        data={"starts_at": at(days=2), "ends_at": at(days=2, hour=11)},
+        reason="先方のご都合",
     )
     _cal, events = feed_events(client, feed)
     assert set(events) >= {mine.uid}

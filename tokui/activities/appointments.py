@@ -472,17 +472,32 @@ def appointment_update(
     data: dict[str, Any],
     version: int | None = None,
     allow_conflicts: bool = False,
+    reason: str = "",
 ) -> Appointment:
     """Change or reschedule a scheduled appointment.
 
-    A new time is a reschedule: the audit event shows old → new, and SEQUENCE grows so that
-    subscribed calendars replace their copy (the UID stays).
+    A new time is a reschedule and needs a ``reason`` (like a cancellation): the audit event
+    shows old → new with the reason, and SEQUENCE grows so that subscribed calendars replace
+    their copy (the UID stays).
     """
     _require_visible(actor, appointment)
     _require_editor(actor)
     appointment = _lock_scheduled(appointment)
     _check_version(appointment, version)
+    reason = (reason or "").strip()
     clean = _clean(actor=actor, account=appointment.account, data=data, current=appointment)
+    moves = any(
+        name in clean and clean[name] != getattr(appointment, name)
+        for name in ("starts_at", "ends_at")
+    )
+    errors = ErrorCollector()
+    if moves and not reason:
+        errors.add("reason", _("Say why the appointment moves."))
+    elif len(reason) > MAX_CANCEL_REASON:
+        errors.add("reason", _("Keep the reason under 2,000 characters."))
+    elif reason:
+        check_plain_text("reason", reason, errors)
+    errors.raise_if_any()
     contacts = clean.pop("contacts", None)
     participants = clean.pop("participants", None)
     changes: dict[str, list[Any]] = {}
@@ -542,6 +557,7 @@ def appointment_update(
         target=appointment,
         scope=account_scope(appointment.account_id),
         changes=changes,
+        note=reason,
     )
     return appointment
 

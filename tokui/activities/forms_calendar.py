@@ -77,6 +77,13 @@ class AppointmentForm(ServiceErrorsMixin, forms.Form):
         label=_("Agenda"), required=False, widget=forms.Textarea(attrs={"rows": 5})
     )
     allow_conflicts = forms.BooleanField(required=False, widget=forms.HiddenInput)
+    # Only on the change form: a new time needs a reason (the service says so when missing).
+    reason = forms.CharField(
+        label=_("Reason for the change"),
+        max_length=2000,
+        required=False,
+        help_text=_("Needed when the time changes; it shows on the account's timeline."),
+    )
 
     def __init__(
         self,
@@ -107,6 +114,7 @@ class AppointmentForm(ServiceErrorsMixin, forms.Form):
             "hx-get": reverse_lazy("activities:appointment_conflicts"),
             "hx-trigger": "change",
             "hx-target": "#conflicts",
+            "hx-swap": "outerHTML",  # the answer is the whole #conflicts region
             "hx-include": "closest form",
             "hx-sync": "closest form:replace",
         }
@@ -114,7 +122,7 @@ class AppointmentForm(ServiceErrorsMixin, forms.Form):
             self.fields[name].widget.attrs.update(check)
 
     def service_data(self) -> dict[str, Any]:
-        skip = ("version", "allow_conflicts")
+        skip = ("version", "allow_conflicts", "reason")
         return {k: v for k, v in self.cleaned_data.items() if k not in skip}
 
 

@@ -384,6 +384,7 @@ def appointment_edit(request: AuthedRequest, appointment_id: int) -> HttpRespons
                 data=form.service_data(),
                 version=form.cleaned_data.get("version"),
                 allow_conflicts=form.cleaned_data.get("allow_conflicts") or False,
+                reason=form.cleaned_data.get("reason") or "",
             )
         except appts.AppointmentConflict as exc:
             conflicts = exc.conflicts

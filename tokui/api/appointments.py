@@ -147,6 +147,9 @@ class AppointmentPatch(Strict):
     contacts: list[ContactId] | None = Field(None, max_length=50)
     participants: list[UserName] | None = Field(None, max_length=50)
     allow_conflicts: bool = Field(False, strict=True)
+    reason: str = Field(
+        "", max_length=2000, description="Why it changes; required when the time changes."
+    )
     version: int | None = Field(
         None, ge=1, le=2**31, strict=True, description="The version you loaded."
     )
@@ -279,6 +282,7 @@ def update_appointment(request: HttpRequest, appointment_id: int, payload: Appoi
     data = payload.model_dump(exclude_unset=True)
     version = data.pop("version", None)
     allow = data.pop("allow_conflicts", False)
+    reason = data.pop("reason", "")
     # null means "leave as is", except where empty is a value (mode, text fields).
     data = {k: v for k, v in data.items() if v is not None or k == "mode"}
     try:
@@ -288,6 +292,7 @@ def update_appointment(request: HttpRequest, appointment_id: int, payload: Appoi
             data=_data(data),
             version=version,
             allow_conflicts=allow,
+            reason=reason,
         )
     except appts.AppointmentConflict as exc:
         return _conflict_response(viewer, exc)
