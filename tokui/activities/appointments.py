@@ -445,7 +445,7 @@ def appointment_book(
 
 def _lock_scheduled(appointment: Appointment) -> Appointment:
     locked = (
-        Appointment.objects.select_for_update()
+        Appointment.objects.select_for_update(of=("self",))
         .select_related("account", "organizer")
         .get(pk=appointment.pk)
     )

@@ -518,7 +518,9 @@ def daily_report_save(
 @transaction.atomic
 def daily_report_mark_read(*, actor: User, report: DailyReport) -> DailyReport:
     """The manager has read the report (commenting does this too)."""
-    report = DailyReport.objects.select_for_update().select_related("user").get(pk=report.pk)
+    report = (
+        DailyReport.objects.select_for_update(of=("self",)).select_related("user").get(pk=report.pk)
+    )
     _require_reviewer(actor, report)
     if report.status == ReportStatus.REVIEWED:
         return report
@@ -550,7 +552,9 @@ def _require_reviewer(actor: User, report: DailyReport) -> None:
 def daily_report_comment(*, actor: User, report: DailyReport, body: str) -> DailyReportComment:
     """A comment on a submitted report. From a manager it also marks the report read; the
     author may answer. Side effect: the other side gets an e-mail after commit."""
-    report = DailyReport.objects.select_for_update().select_related("user").get(pk=report.pk)
+    report = (
+        DailyReport.objects.select_for_update(of=("self",)).select_related("user").get(pk=report.pk)
+    )
     if not may_read(viewer=actor, user=report.user) or (
         report.user_id != actor.pk and report.status == ReportStatus.DRAFT
     ):

@@ -194,7 +194,11 @@ def task_create(
 def _locked(actor: User, task: Task) -> Task:
     if not Task.objects.filter(task_visibility(actor), pk=task.pk).exists():
         raise NotFound(_("No such task."))
-    locked = Task.objects.select_for_update().select_related("owner", "account").get(pk=task.pk)
+    locked = (
+        Task.objects.select_for_update(of=("self",))
+        .select_related("owner", "account")
+        .get(pk=task.pk)
+    )
     if not task_may_change(actor=actor, task=locked):
         raise PermissionDenied(_("Only the task's owner, its creator or a manager may change it."))
     return locked

@@ -314,7 +314,7 @@ def email_deliver(*, interaction_id: int) -> Interaction | None:
     """
     with transaction.atomic():
         interaction = (
-            Interaction.objects.select_for_update()
+            Interaction.objects.select_for_update(of=("self",))
             .select_related("author")
             .filter(pk=interaction_id, source=InteractionSource.MAIL_OUT)
             .first()
