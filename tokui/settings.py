@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "tokui.users",
     "tokui.accounts",
     "tokui.activities",
+    "tokui.catalog",
     "tokui.api",
     "tokui.web",
     "tokui.web.admin_site.TokuiAdminConfig",

@@ -1,0 +1,1 @@
+"""The product line: product lines, products, competitive advantages, price lists."""

@@ -1,0 +1,1 @@
+"""Key-account terms: the price engine, agreements, discount rules, bonuses and approvals."""
