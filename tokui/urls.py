@@ -13,5 +13,6 @@ urlpatterns = [
     path("api/v1/", api_v1.urls),
     path("", include("tokui.accounts.urls")),
     path("", include("tokui.activities.urls")),
+    path("", include("tokui.catalog.urls")),
     path("", include("tokui.web.urls")),
 ]

@@ -9,6 +9,8 @@ from tokui.api.duplicates import router as duplicates_router
 from tokui.api.errors import install_error_handlers
 from tokui.api.imports import router as imports_router
 from tokui.api.interactions import router as interactions_router
+from tokui.api.prices import router as prices_router
+from tokui.api.products import router as products_router
 from tokui.api.reports import router as reports_router
 from tokui.api.screening import router as screening_router
 from tokui.api.search import router as search_router
@@ -38,3 +40,5 @@ api.add_router("/", appointments_router)
 api.add_router("/", tasks_router)
 api.add_router("/", telephony_router)
 api.add_router("/", reports_router)
+api.add_router("/", products_router)
+api.add_router("/", prices_router)

@@ -42,7 +42,7 @@ from enum import StrEnum
 from typing import Any
 
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop as N_
+from django.utils.translation import gettext_noop
 
 from tokui.core.exceptions import ApplicationError
 from tokui.core.money import MoneyError, Rounding, check_amount, format_money, quantize
@@ -460,35 +460,39 @@ class PriceQuote:
 
 # -- the engine ------------------------------------------------------------------------------
 
-NOT_VALID = N_("Not valid on %(date)s.")
-NEEDS_QUANTITY = N_("Needs a quantity of at least %(quantity)s.")
-OTHER_PRODUCT = N_("For another product.")
-OTHER_LINE = N_("For another product line.")
-OTHER_SEGMENT = N_("For accounts in segment %(segment)s.")
-OTHER_TIER = N_("For %(tier)s accounts.")
-AGREEMENT_NOT_VALID = N_("The agreement is not valid on %(date)s.")
-LARGER_TIER = N_("A tier for more units applies.")
-BETTER_IN_STEP = N_("Gives %(price)s, but another choice in the same step gives less.")
-OUTRANKED = N_("Gives %(price)s, but a step of higher precedence applies.")
-BELOW_FLOOR = N_("Gives %(price)s, below the floor of %(floor)s.")
-PRODUCT_FIRST = N_("Gives %(price)s, but the discount for the product itself comes first.")
-IN_STACK = N_("Compounded with the other stackable rules.")
-FLOOR_NOT_REACHED = N_("Not reached: the price is not below %(floor)s.")
+NOT_VALID = gettext_noop("Not valid on %(date)s.")
+NEEDS_QUANTITY = gettext_noop("Needs a quantity of at least %(quantity)s.")
+OTHER_PRODUCT = gettext_noop("For another product.")
+OTHER_LINE = gettext_noop("For another product line.")
+OTHER_SEGMENT = gettext_noop("For accounts in segment %(segment)s.")
+OTHER_TIER = gettext_noop("For %(tier)s accounts.")
+AGREEMENT_NOT_VALID = gettext_noop("The agreement is not valid on %(date)s.")
+LARGER_TIER = gettext_noop("A tier for more units applies.")
+BETTER_IN_STEP = gettext_noop("Gives %(price)s, but another choice in the same step gives less.")
+OUTRANKED = gettext_noop("Gives %(price)s, but a step of higher precedence applies.")
+BELOW_FLOOR = gettext_noop("Gives %(price)s, below the floor of %(floor)s.")
+PRODUCT_FIRST = gettext_noop(
+    "Gives %(price)s, but the discount for the product itself comes first."
+)
+IN_STACK = gettext_noop("Compounded with the other stackable rules.")
+FLOOR_NOT_REACHED = gettext_noop("Not reached: the price is not below %(floor)s.")
 
-EXPLAIN_SPECIAL = N_(
+EXPLAIN_SPECIAL = gettext_noop(
     "Agreement %(agreement)s sets a special price of %(price)s from a quantity of %(quantity)s."
 )
-EXPLAIN_AGREEMENT_DISCOUNT = N_(
+EXPLAIN_AGREEMENT_DISCOUNT = gettext_noop(
     "Agreement %(agreement)s gives %(percent)s%% off %(base)s: %(price)s."
 )
-EXPLAIN_RULE = N_("Discount rule %(rule)s gives %(percent)s%% off %(base)s: %(price)s.")
-EXPLAIN_STACK = N_("Discount rules %(rules)s together give %(percent)s%% off %(base)s: %(price)s.")
-EXPLAIN_TIER = N_("Price list %(tier)s gives %(price)s from a quantity of %(quantity)s.")
-EXPLAIN_LIST = N_("List price: %(price)s.")
-EXPLAIN_FLOOR_MARGIN = N_(
+EXPLAIN_RULE = gettext_noop("Discount rule %(rule)s gives %(percent)s%% off %(base)s: %(price)s.")
+EXPLAIN_STACK = gettext_noop(
+    "Discount rules %(rules)s together give %(percent)s%% off %(base)s: %(price)s."
+)
+EXPLAIN_TIER = gettext_noop("Price list %(tier)s gives %(price)s from a quantity of %(quantity)s.")
+EXPLAIN_LIST = gettext_noop("List price: %(price)s.")
+EXPLAIN_FLOOR_MARGIN = gettext_noop(
     "%(price)s would be below the minimum margin, so the floor of %(floor)s applies."
 )
-EXPLAIN_FLOOR_APPROVED = N_(
+EXPLAIN_FLOOR_APPROVED = gettext_noop(
     "%(price)s would be below the approved price %(approval)s, so %(floor)s applies."
 )
 

@@ -1037,6 +1037,7 @@ def demo_load(*, accounts: int = 320, stdout: _Writer | None = None) -> dict[str
         edits, archived = _add_history(rng, gen, users, created)
         # The data bank's other parts, each from its own module (idempotent on their own).
         from tokui.web.demo_calendar import demo_calendar
+        from tokui.web.demo_catalog import demo_catalog
         from tokui.web.demo_dedupe import demo_duplicates
         from tokui.web.demo_interactions import demo_interactions
         from tokui.web.demo_mail import demo_mail
@@ -1053,6 +1054,7 @@ def demo_load(*, accounts: int = 320, stdout: _Writer | None = None) -> dict[str
         demo_calendar(stdout=stdout)
         demo_mail(stdout=stdout)
         demo_reports(stdout=stdout)
+        demo_catalog(stdout=stdout)
         say(
             f"Demo: {len(created)} accounts, {contacts} contacts, {edits} edits, "
             f"{archived} archived in {time.monotonic() - started:.1f} s."
