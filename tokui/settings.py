@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "tokui.accounts",
     "tokui.activities",
     "tokui.catalog",
+    "tokui.pricing",
     "tokui.api",
     "tokui.web",
     "tokui.web.admin_site.TokuiAdminConfig",

@@ -23,6 +23,7 @@ from tokui.core.japanese import (
     normalize_postal_code,
 )
 from tokui.core.models import AuditEvent
+from tokui.pricing.models import Agreement
 from tokui.users.constants import Role
 from tokui.users.models import User
 from tokui.web.demo import DEMO_PASSWORD, demo_load
@@ -135,6 +136,7 @@ def test_demo_is_deterministic() -> None:
         CalendarFeed,
         EmailTemplate,
         Mailbox,
+        Agreement,
     ):
         model.objects.all().delete()
     Contact.objects.all().delete()

@@ -1041,6 +1041,7 @@ def demo_load(*, accounts: int = 320, stdout: _Writer | None = None) -> dict[str
         from tokui.web.demo_dedupe import demo_duplicates
         from tokui.web.demo_interactions import demo_interactions
         from tokui.web.demo_mail import demo_mail
+        from tokui.web.demo_pricing import demo_pricing
         from tokui.web.demo_reports import demo_reports
         from tokui.web.demo_screening import demo_screening
         from tokui.web.demo_segments import demo_segments
@@ -1055,6 +1056,7 @@ def demo_load(*, accounts: int = 320, stdout: _Writer | None = None) -> dict[str
         demo_mail(stdout=stdout)
         demo_reports(stdout=stdout)
         demo_catalog(stdout=stdout)
+        demo_pricing(stdout=stdout)  # key-account agreements on the catalog's products
         say(
             f"Demo: {len(created)} accounts, {contacts} contacts, {edits} edits, "
             f"{archived} archived in {time.monotonic() - started:.1f} s."

@@ -1,0 +1,103 @@
+"""Demo key-account agreements, on top of the demo book (``tokui.web.demo``) and catalog.
+
+The first two key clients of the demo user kam get this fiscal year's agreement (4月1日 to
+3月31日): special prices for the pumps with a quantity tier, a discount for the valves' product
+line and one for a sensor, and payment terms as Japanese customers agree them (月末締め翌月末払い,
+20日締め翌月10日払い). ``GET /api/v1/prices/quote`` then answers with these terms and names the
+agreement.
+
+Everything goes through the agreement services as kam (the owner), so the account history shows
+it. Deterministic and idempotent: accounts that already have an agreement are left alone.
+"""
+
+import datetime
+from decimal import Decimal
+from typing import Any, Protocol
+
+from django.db import transaction
+from django.utils import timezone
+
+from tokui.accounts.constants import AccountKind, AccountTier
+from tokui.accounts.models import Account
+from tokui.catalog.models import Product, ProductLine
+from tokui.pricing.models import MONTH_END
+from tokui.pricing.services import agreement_create, agreement_set_terms
+from tokui.users.models import User
+
+
+class _Writer(Protocol):
+    def write(self, s: str, /) -> object: ...
+
+
+# (payment terms, special prices (sku, from quantity, price), discounts (sku or line name, %))
+AGREEMENTS: tuple[dict[str, Any], ...] = (
+    {
+        "terms": {"closing_day": MONTH_END, "payment_month_offset": 1, "payment_day": MONTH_END},
+        "notes": "月末締め翌月末払い。ポンプは年間契約価格。",
+        "prices": (("PMP-100A", 1, 256_000), ("PMP-100A", 5, 248_000), ("PMP-150A", 1, 342_000)),
+        "discounts": (("line", "バルブ", Decimal(8)), ("product", "SNS-P10", Decimal("12.5"))),
+    },
+    {
+        "terms": {"closing_day": 20, "payment_month_offset": 1, "payment_day": 10},
+        "notes": "20日締め翌月10日払い。保守部品は一律割引。",
+        "prices": (("PMP-D25", 1, 118_000),),
+        "discounts": (("line", "保守部品", Decimal(10)), ("line", "センサー", Decimal(5))),
+    },
+)
+
+
+def demo_pricing(*, stdout: _Writer | None = None) -> None:
+    """Give two of kam's key accounts an agreement for this fiscal year, once."""
+
+    def say(message: str) -> None:
+        if stdout is not None:
+            stdout.write(message + "\n")
+
+    kam = User.objects.filter(username="kam").first()
+    if kam is None or not Product.objects.exists():
+        say("Demo agreements: load the demo users and catalog first.")
+        return
+    today = timezone.localdate()
+    start = datetime.date(today.year if today.month >= 4 else today.year - 1, 4, 1)
+    accounts = list(
+        Account.objects.filter(
+            owner=kam,
+            tier=AccountTier.KEY,
+            kind=AccountKind.CLIENT,
+            archived_at__isnull=True,
+            merged_into__isnull=True,
+        ).order_by("pk")[: len(AGREEMENTS)]
+    )
+    products = {p.sku: p for p in Product.objects.all()}
+    lines = {line.name: line for line in ProductLine.objects.all()}
+    made = 0
+    with transaction.atomic():
+        for account, spec in zip(accounts, AGREEMENTS, strict=False):
+            if account.agreements.exists():
+                continue
+            agreement = agreement_create(
+                actor=kam,
+                account=account,
+                data={
+                    "name": f"{start.year}年度 取引条件",
+                    "valid_from": start,
+                    "valid_to": datetime.date(start.year + 1, 3, 31),
+                    "notes": spec["notes"],
+                    **spec["terms"],
+                },
+            )
+            prices = [
+                {"product": products[sku].pk, "min_quantity": qty, "unit_price": Decimal(price)}
+                for sku, qty, price in spec["prices"]
+                if sku in products
+            ]
+            discounts = [
+                {"product": products[name].pk, "percent": pct}
+                if kind == "product"
+                else {"line": lines[name].pk, "percent": pct}
+                for kind, name, pct in spec["discounts"]
+                if name in (products if kind == "product" else lines)
+            ]
+            agreement_set_terms(actor=kam, agreement=agreement, prices=prices, discounts=discounts)
+            made += 1
+    say(f"Demo agreements: {made} key-account agreements.")
