@@ -23,8 +23,8 @@ from tokui.accounts.constants import (
 )
 from tokui.accounts.models import Account, Contact, account_scope
 from tokui.accounts.segments import account_set_tags
-from tokui.core.audit import audit_record, diff, snapshot
-from tokui.core.exceptions import ApplicationError, Conflict, NotFound, PermissionDenied
+from tokui.core.audit import audit_record, check_version, diff, snapshot
+from tokui.core.exceptions import ApplicationError, NotFound, PermissionDenied
 from tokui.core.japanese import (
     bigrams,
     company_match_key,
@@ -41,7 +41,6 @@ from tokui.core.japanese import (
     strip_reading_legal_form,
     web_domain,
 )
-from tokui.core.models import AuditEvent
 from tokui.core.validation import (
     ErrorCollector,
     check_plain_text,
@@ -66,26 +65,6 @@ def _digits(e164: str) -> str:
 def _require_editor(actor: User) -> None:
     if not actor.may_edit_accounts:
         raise PermissionDenied(_("Your role can read accounts but not change them."))
-
-
-def _check_version(*, record: Account | Contact, version: int | None) -> None:
-    """Refuse a stale edit: the form or client loaded an older version than the one stored."""
-    if version is None or version == record.version:
-        return
-    last = (
-        AuditEvent.objects.filter(target_type=record._meta.label_lower, target_id=str(record.pk))
-        .select_related("actor")
-        .first()
-    )
-    who = str(last.actor) if last and last.actor else _("someone else")
-    when = timezone.localtime(last.at).strftime("%Y-%m-%d %H:%M") if last else ""
-    raise Conflict(
-        _(
-            "%(who)s changed this record (%(when)s) while you were editing it. Your changes were "
-            "not saved: reload to see the current values, then make your change again."
-        )
-        % {"who": who, "when": when}
-    )
 
 
 def account_clean_data(
@@ -322,7 +301,7 @@ def _account_update_fields(
     account = _locked_visible_account(actor=actor, account_id=account.pk)
     if account.is_archived:
         raise ApplicationError(_("This account is archived: restore it before changing it."))
-    _check_version(record=account, version=version)
+    check_version(record=account, version=version)
     clean = account_clean_data(actor=actor, data=data, current=account)
     before = snapshot(account, clean.keys())
     for key, value in clean.items():
@@ -351,7 +330,7 @@ def account_archive(*, actor: User, account: Account, version: int | None = None
     account = _locked_visible_account(actor=actor, account_id=account.pk)
     if account.is_archived:
         return account
-    _check_version(record=account, version=version)
+    check_version(record=account, version=version)
     account.archived_at = timezone.now()
     account.version += 1
     account.updated_at = account.archived_at
@@ -521,7 +500,7 @@ def contact_update(
     contact = _locked_visible_contact(actor=actor, contact_id=contact.pk)
     if contact.is_archived:
         raise ApplicationError(_("This contact is archived."))
-    _check_version(record=contact, version=version)
+    check_version(record=contact, version=version)
     clean = contact_clean_data(data)
     before = snapshot(contact, clean.keys())
     for key, value in clean.items():
@@ -549,7 +528,7 @@ def contact_archive(*, actor: User, contact: Contact, version: int | None = None
     contact = _locked_visible_contact(actor=actor, contact_id=contact.pk)
     if contact.is_archived:
         return contact
-    _check_version(record=contact, version=version)
+    check_version(record=contact, version=version)
     contact.archived_at = timezone.now()
     contact.version += 1
     contact.updated_at = contact.archived_at

@@ -27,7 +27,7 @@ from tokui.accounts.views_segments import account_list_context, extra_account_fi
 from tokui.core.exceptions import ApplicationError, PermissionDenied
 from tokui.core.pagination import page_slice, parse_positive_int
 from tokui.core.sections import account_sections, contact_sections
-from tokui.core.views import is_htmx, maps_service_errors, query_flag
+from tokui.core.views import form_status, is_htmx, maps_service_errors, query_flag
 from tokui.users.selectors import user_assignable_owners
 
 
@@ -116,12 +116,11 @@ def account_create(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("Account “%(name)s” created.") % {"name": account.name})
             return redirect("accounts:detail", account_id=account.pk)
     return TemplateResponse(
-        request, "accounts/account_form.html", {"form": form, "account": None}, status=_status(form)
+        request,
+        "accounts/account_form.html",
+        {"form": form, "account": None},
+        status=form_status(form),
     )
-
-
-def _status(form: AccountForm | ContactForm) -> int:
-    return 422 if form.is_bound and form.errors else 200
 
 
 @maps_service_errors
@@ -157,7 +156,7 @@ def account_edit(request: HttpRequest, account_id: int) -> HttpResponse:
         request,
         "accounts/account_form.html",
         {"form": form, "account": account},
-        status=_status(form),
+        status=form_status(form),
     )
 
 
@@ -241,7 +240,7 @@ def contact_create(request: HttpRequest, account_id: int) -> HttpResponse:
         request,
         "accounts/contact_form.html",
         {"form": form, "account": account, "contact": None},
-        status=_status(form),
+        status=form_status(form),
     )
 
 
@@ -272,7 +271,7 @@ def contact_edit(request: HttpRequest, contact_id: int) -> HttpResponse:
         request,
         "accounts/contact_form.html",
         {"form": form, "account": contact.account, "contact": contact},
-        status=_status(form),
+        status=form_status(form),
     )
 
 

@@ -38,7 +38,7 @@ from tokui.accounts.screening import (
 )
 from tokui.core.exceptions import ApplicationError, PermissionDenied
 from tokui.core.pagination import page_slice, parse_positive_int
-from tokui.core.views import maps_service_errors
+from tokui.core.views import form_status, maps_service_errors
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -164,7 +164,7 @@ def screening_new(request: HttpRequest, account_id: int) -> HttpResponse:
                 % {"check": check.get_kind_display(), "result": check.get_result_display()},
             )
             return redirect("accounts:detail", account_id=account.pk)
-    status = 422 if form.is_bound and form.errors else 200
+    status = form_status(form)
     return TemplateResponse(
         request,
         "accounts/screening/check_form.html",

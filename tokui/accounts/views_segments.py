@@ -18,7 +18,7 @@ from tokui.accounts.constants import AccountKind, AccountRank, AccountTier
 from tokui.accounts.forms import ServiceErrorsMixin
 from tokui.accounts.models import Segment
 from tokui.core.exceptions import ApplicationError, PermissionDenied
-from tokui.core.views import maps_service_errors
+from tokui.core.views import form_status, maps_service_errors
 from tokui.users.models import User
 from tokui.users.selectors import user_assignable_owners
 
@@ -272,7 +272,7 @@ def segment_create(request: HttpRequest) -> HttpResponse:
         request,
         "accounts/segments/segment_form.html",
         {"form": form, "segment": None},
-        status=422 if form.is_bound and form.errors else 200,
+        status=form_status(form),
     )
 
 
@@ -330,7 +330,7 @@ def segment_edit(request: HttpRequest, segment_id: int) -> HttpResponse:
         request,
         "accounts/segments/segment_form.html",
         {"form": form, "segment": segment},
-        status=422 if form.is_bound and form.errors else 200,
+        status=form_status(form),
     )
 
 

@@ -33,7 +33,7 @@ from tokui.activities.constants import (
 )
 from tokui.activities.models import Appointment, Interaction
 from tokui.activities.services import interaction_record
-from tokui.core.audit import audit_record
+from tokui.core.audit import audit_record, check_version
 from tokui.core.exceptions import ApplicationError, Conflict, NotFound, PermissionDenied
 from tokui.core.japanese import normalize_phone
 from tokui.core.models import AuditEvent
@@ -229,24 +229,6 @@ def _require_editor(actor: User) -> None:
 
 def _local(value: datetime.datetime) -> str:
     return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
-
-
-def _check_version(record: Appointment, version: int | None) -> None:
-    if version is None or version == record.version:
-        return
-    last = (
-        AuditEvent.objects.filter(target_type=record._meta.label_lower, target_id=str(record.pk))
-        .select_related("actor")
-        .first()
-    )
-    who = str(last.actor) if last and last.actor else _("someone else")
-    raise Conflict(
-        _(
-            "%(who)s changed this appointment while you were editing it. Your changes were not "
-            "saved: reload to see the current values, then make your change again."
-        )
-        % {"who": who}
-    )
 
 
 def _clean_datetime(value: Any, field: str, errors: ErrorCollector) -> datetime.datetime | None:
@@ -483,7 +465,7 @@ def appointment_update(
     _require_visible(actor, appointment)
     _require_editor(actor)
     appointment = _lock_scheduled(appointment)
-    _check_version(appointment, version)
+    check_version(record=appointment, version=version)
     reason = (reason or "").strip()
     clean = _clean(actor=actor, account=appointment.account, data=data, current=appointment)
     moves = any(
@@ -582,7 +564,7 @@ def appointment_cancel(
         check_plain_text("reason", reason, errors)
     errors.raise_if_any()
     appointment = _lock_scheduled(appointment)
-    _check_version(appointment, version)
+    check_version(record=appointment, version=version)
     now = timezone.now()
     appointment.status = AppointmentStatus.CANCELLED
     appointment.cancel_reason = reason
@@ -630,7 +612,7 @@ def appointment_mark_held(
     check_plain_text("notes", notes, errors)
     errors.raise_if_any()
     appointment = _lock_scheduled(appointment)
-    _check_version(appointment, version)
+    check_version(record=appointment, version=version)
     if appointment.starts_at > timezone.now():
         raise ApplicationError(
             _("This appointment has not started yet: mark it held once it has taken place."),

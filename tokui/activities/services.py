@@ -38,10 +38,9 @@ from tokui.activities.constants import (
     MeetingMode,
 )
 from tokui.activities.models import Interaction, InteractionAttachment
-from tokui.core.audit import audit_record, diff, snapshot
-from tokui.core.exceptions import ApplicationError, Conflict, NotFound, PermissionDenied
+from tokui.core.audit import audit_record, check_version, diff, snapshot
+from tokui.core.exceptions import ApplicationError, NotFound, PermissionDenied
 from tokui.core.japanese import normalize_phone
-from tokui.core.models import AuditEvent
 from tokui.core.validation import ErrorCollector, check_text_fields
 from tokui.users.constants import Role
 from tokui.users.models import User
@@ -148,27 +147,6 @@ def _locked_interaction(*, actor: User, interaction_id: int) -> Interaction:
     # The account (for the owner check) without locking it as well.
     found.account = Account.objects.get(pk=found.account_id)
     return found
-
-
-def _check_version(*, interaction: Interaction, version: int | None) -> None:
-    if version is None or version == interaction.version:
-        return
-    last = (
-        AuditEvent.objects.filter(
-            target_type="activities.interaction", target_id=str(interaction.pk)
-        )
-        .select_related("actor")
-        .first()
-    )
-    who = str(last.actor) if last and last.actor else _("someone else")
-    when = timezone.localtime(last.at).strftime("%Y-%m-%d %H:%M") if last else ""
-    raise Conflict(
-        _(
-            "%(who)s changed this interaction (%(when)s) while you were editing it. Your changes "
-            "were not saved: reload to see the current values, then make your change again."
-        )
-        % {"who": who, "when": when}
-    )
 
 
 def _ids(values: Iterable[Any]) -> list[int] | None:
@@ -389,7 +367,7 @@ def interaction_update(
                 "interaction."
             )
         )
-    _check_version(interaction=interaction, version=version)
+    check_version(record=interaction, version=version)
     clean = interaction_clean_data(account=interaction.account, data=data, current=interaction)
     before = {**snapshot(interaction, _AUDITED), **_people_snapshot(interaction)}
     names = _apply(interaction, clean)
@@ -424,7 +402,7 @@ def interaction_delete(
                 "interaction."
             )
         )
-    _check_version(interaction=interaction, version=version)
+    check_version(record=interaction, version=version)
     interaction.archived_at = timezone.now()
     interaction.version += 1
     interaction.updated_at = interaction.archived_at

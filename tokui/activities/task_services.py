@@ -19,9 +19,8 @@ from tokui.accounts.models import Account, Contact, account_scope
 from tokui.activities.constants import TaskPriority, TaskStatus
 from tokui.activities.models import Task
 from tokui.activities.task_selectors import HEAD_ROLES, task_visibility
-from tokui.core.audit import audit_record
-from tokui.core.exceptions import ApplicationError, Conflict, NotFound, PermissionDenied
-from tokui.core.models import AuditEvent
+from tokui.core.audit import audit_record, check_version
+from tokui.core.exceptions import ApplicationError, NotFound, PermissionDenied
 from tokui.core.validation import ErrorCollector, check_plain_text, check_text_fields
 from tokui.users.models import User
 
@@ -145,24 +144,6 @@ def _clean(*, actor: User, data: dict[str, Any], current: Task | None) -> dict[s
     return clean
 
 
-def _check_version(task: Task, version: int | None) -> None:
-    if version is None or version == task.version:
-        return
-    last = (
-        AuditEvent.objects.filter(target_type="activities.task", target_id=str(task.pk))
-        .select_related("actor")
-        .first()
-    )
-    who = str(last.actor) if last and last.actor else _("someone else")
-    raise Conflict(
-        _(
-            "%(who)s changed this task while you were editing it. Your changes were not saved: "
-            "reload to see the current values, then make your change again."
-        )
-        % {"who": who}
-    )
-
-
 @transaction.atomic
 def task_create(
     *,
@@ -210,7 +191,7 @@ def task_update(
 ) -> Task:
     """Change a task. A new reminder time arms the reminder again."""
     task = _locked(actor, task)
-    _check_version(task, version)
+    check_version(record=task, version=version)
     clean = _clean(actor=actor, data=data, current=task)
     changes: dict[str, list[Any]] = {}
     for name, value in clean.items():

@@ -34,7 +34,7 @@ from tokui.activities.models import Appointment, Task
 from tokui.core.exceptions import ApplicationError, NotFound
 from tokui.core.japanese import format_phone
 from tokui.core.pagination import page_slice, parse_positive_int
-from tokui.core.views import is_htmx, maps_service_errors
+from tokui.core.views import form_status, is_htmx, maps_service_errors
 from tokui.users.models import User
 
 HOURS = (8, 19)
@@ -328,7 +328,7 @@ def _form_page(
     account: Account,
     conflicts: list[appts.ConflictItem],
 ) -> TemplateResponse:
-    status = 422 if form.is_bound and form.errors else 200
+    status = form_status(form)
     if conflicts:
         status = 409
     return TemplateResponse(
@@ -550,7 +550,7 @@ def _task_form_page(
         request,
         "activities/tasks/form.html",
         _ctx(request, "tasks", form=form, task=task, account=account),
-        status=422 if form.is_bound and form.errors else 200,
+        status=form_status(form),
     )
 
 

@@ -27,7 +27,7 @@ from tokui.activities.models import Interaction
 from tokui.activities.timeline import TimelinePage, account_timeline, timeline_sources
 from tokui.core.exceptions import ApplicationError, PermissionDenied
 from tokui.core.pagination import page_slice, parse_positive_int
-from tokui.core.views import is_htmx, maps_service_errors
+from tokui.core.views import form_status, is_htmx, maps_service_errors
 from tokui.users.models import User
 
 
@@ -254,7 +254,7 @@ def call_log(request: AuthedRequest, account_id: int) -> HttpResponse:
         request,
         "activities/interactions/call_form.html",
         {"account": account, "form": form, "next": _safe_next(request, "")},
-        status=422 if form.is_bound and form.errors else 200,
+        status=form_status(form),
     )
 
 
@@ -316,7 +316,7 @@ def interaction_new(request: AuthedRequest, account_id: int) -> HttpResponse:
         request,
         "activities/interactions/interaction_form.html",
         _form_context(request, account, form, interaction=None, preview=preview),
-        status=422 if form.is_bound and form.errors else 200,
+        status=form_status(form),
     )
 
 
@@ -361,7 +361,7 @@ def interaction_edit(request: AuthedRequest, interaction_id: int) -> HttpRespons
         request,
         "activities/interactions/interaction_form.html",
         _form_context(request, account, form, interaction=interaction, preview=preview),
-        status=422 if form.is_bound and form.errors else 200,
+        status=form_status(form),
     )
 
 

@@ -27,7 +27,7 @@ from tokui.activities.mail.templates import (
 )
 from tokui.activities.selectors import interaction_get
 from tokui.core.exceptions import ApplicationError, PermissionDenied
-from tokui.core.views import is_htmx, maps_service_errors
+from tokui.core.views import form_status, is_htmx, maps_service_errors
 from tokui.users.models import User
 
 
@@ -113,7 +113,7 @@ def email_compose(request: HttpRequest, contact_id: int) -> HttpResponse:
             "has_templates": templates.exists(),
             "may_manage": email_template_may_manage(_user(request)),
         },
-        status=422 if form.errors else 200,
+        status=form_status(form),
     )
 
 
@@ -235,7 +235,7 @@ def _template_form(request: HttpRequest, form: EmailTemplateForm, template: Any)
         request,
         "activities/mail/template_form.html",
         {"form": form, "template": template},
-        status=422 if form.errors else 200,
+        status=form_status(form),
     )
 
 

@@ -46,10 +46,9 @@ from tokui.catalog.models import (
     product_scope,
 )
 from tokui.catalog.selectors import may_edit_catalog
-from tokui.core.audit import audit_record, diff, snapshot
-from tokui.core.exceptions import ApplicationError, Conflict, NotFound, PermissionDenied
+from tokui.core.audit import audit_record, check_version, diff, snapshot
+from tokui.core.exceptions import ApplicationError, NotFound, PermissionDenied
 from tokui.core.japanese import fold, normalize_kana_reading
-from tokui.core.models import AuditEvent
 from tokui.core.validation import ErrorCollector, check_plain_text, check_text_fields
 
 _SKU = re.compile(r"^[A-Z0-9][A-Z0-9._/\-]*$")
@@ -61,26 +60,6 @@ def _require_editor(actor: Any) -> None:
         raise PermissionDenied(
             _("Only heads of sales and administrators change the catalog; you can read it.")
         )
-
-
-def _check_version(*, record: Any, version: int | None) -> None:
-    """Refuse a stale edit: the form or client loaded an older version than the one stored."""
-    if version is None or version == record.version:
-        return
-    last = (
-        AuditEvent.objects.filter(target_type=record._meta.label_lower, target_id=str(record.pk))
-        .select_related("actor")
-        .first()
-    )
-    who = str(last.actor) if last and last.actor else _("someone else")
-    when = timezone.localtime(last.at).strftime("%Y-%m-%d %H:%M") if last else ""
-    raise Conflict(
-        _(
-            "%(who)s changed this record (%(when)s) while you were editing it. Your changes were "
-            "not saved: reload to see the current values, then make your change again."
-        )
-        % {"who": who, "when": when}
-    )
 
 
 def _unknown(data: dict[str, Any], allowed: tuple[str, ...]) -> None:
@@ -222,7 +201,7 @@ def product_line_update(
     line = ProductLine.objects.select_for_update().filter(pk=line.pk).first()  # type: ignore[assignment]
     if line is None:
         raise NotFound(_("No such product line."))
-    _check_version(record=line, version=version)
+    check_version(record=line, version=version)
     clean = product_line_clean_data(data=data, current=line)
     before = snapshot(line, clean.keys())
     for key, value in clean.items():
@@ -378,7 +357,7 @@ def product_update(
     if locked is None:
         raise NotFound(_("No such product."))
     product = locked
-    _check_version(record=product, version=version)
+    check_version(record=product, version=version)
     clean = product_clean_data(data=data, current=product)
     substitutes = clean.pop("substitutes", None)
     before = snapshot(product, clean.keys())
@@ -436,7 +415,7 @@ def competitor_product_save(
         if locked is None:
             raise NotFound(_("No such competitor's product."))
         record = locked
-        _check_version(record=record, version=version)
+        check_version(record=record, version=version)
     errors = ErrorCollector()
     text = {k: v for k, v in data.items() if k != "competitor"}
     check_text_fields(CompetitorProduct, text, errors)
@@ -605,7 +584,7 @@ def price_list_update(
     _require_editor(actor)
     list(PriceList.objects.select_for_update().filter(is_default=True).values_list("pk"))
     price_list = _locked_price_list(price_list)
-    _check_version(record=price_list, version=version)
+    check_version(record=price_list, version=version)
     clean = price_list_clean_data(data=data, current=price_list)
     before = snapshot(price_list, clean.keys())
     for key, value in clean.items():
@@ -646,7 +625,7 @@ def price_list_set_items(
     """
     _require_editor(actor)
     price_list = _locked_price_list(price_list)
-    _check_version(record=price_list, version=version)
+    check_version(record=price_list, version=version)
     errors = ErrorCollector()
     if len(items) > PRICE_LIST_ITEMS_LIMIT:
         raise ApplicationError(

@@ -26,7 +26,7 @@ from tokui.catalog.forms import (
 )
 from tokui.core.exceptions import ApplicationError, PermissionDenied
 from tokui.core.pagination import page_slice, parse_positive_int
-from tokui.core.views import is_htmx, maps_service_errors
+from tokui.core.views import form_status, is_htmx, maps_service_errors
 
 
 def _require_editor(request: HttpRequest) -> None:
@@ -34,10 +34,6 @@ def _require_editor(request: HttpRequest) -> None:
         raise PermissionDenied(
             _("Only heads of sales and administrators change the catalog; you can read it.")
         )
-
-
-def _status(form: Any) -> int:
-    return 422 if form.is_bound and form.errors else 200
 
 
 def _rights(request: HttpRequest) -> dict[str, bool]:
@@ -108,7 +104,10 @@ def product_create(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("Product “%(name)s” added.") % {"name": product})
             return redirect("catalog:product_detail", product_id=product.pk)
     return TemplateResponse(
-        request, "catalog/product_form.html", {"form": form, "product": None}, status=_status(form)
+        request,
+        "catalog/product_form.html",
+        {"form": form, "product": None},
+        status=form_status(form),
     )
 
 
@@ -143,7 +142,7 @@ def product_edit(request: HttpRequest, product_id: int) -> HttpResponse:
         request,
         "catalog/product_form.html",
         {"form": form, "product": product},
-        status=_status(form),
+        status=form_status(form),
     )
 
 
@@ -183,7 +182,7 @@ def line_form(request: HttpRequest, line_id: int | None = None) -> HttpResponse:
             messages.success(request, _("Product line saved."))
             return redirect("catalog:line_index")
     return TemplateResponse(
-        request, "catalog/line_form.html", {"form": form, "line": line}, status=_status(form)
+        request, "catalog/line_form.html", {"form": form, "line": line}, status=form_status(form)
     )
 
 
@@ -246,7 +245,7 @@ def price_list_form(request: HttpRequest, price_list_id: int | None = None) -> H
         request,
         "catalog/price_list_form.html",
         {"form": form, "price_list": price_list},
-        status=_status(form),
+        status=form_status(form),
     )
 
 

@@ -6,7 +6,10 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from tokui.core.exceptions import Conflict
 from tokui.core.models import AuditEvent
 
 
@@ -64,4 +67,28 @@ def audit_for_scope(*, scope: str, limit: int = 200) -> models.QuerySet[AuditEve
         AuditEvent.objects.filter(scope=scope)
         .select_related("actor")
         .order_by("-at", "-id")[:limit]
+    )
+
+
+def check_version(*, record: Any, version: int | None) -> None:
+    """Refuse a stale edit: the form or client loaded an older ``version`` than the one stored.
+
+    The message names who changed the record last and when, from the audit trail. ``None``
+    (a caller that did not send a version) is not checked.
+    """
+    if version is None or version == record.version:
+        return
+    last = (
+        AuditEvent.objects.filter(target_type=record._meta.label_lower, target_id=str(record.pk))
+        .select_related("actor")
+        .first()
+    )
+    who = str(last.actor) if last and last.actor else _("someone else")
+    when = timezone.localtime(last.at).strftime("%Y-%m-%d %H:%M") if last else ""
+    raise Conflict(
+        _(
+            "%(who)s changed this record (%(when)s) while you were editing it. Your changes were "
+            "not saved: reload to see the current values, then make your change again."
+        )
+        % {"who": who, "when": when}
     )

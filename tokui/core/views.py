@@ -33,3 +33,8 @@ def maps_service_errors(view: Callable[..., HttpResponse]) -> Callable[..., Http
 
 def query_flag(request: HttpRequest, name: str) -> bool:
     return request.GET.get(name, "") in {"1", "true", "on", "yes"}
+
+
+def form_status(form: Any) -> int:
+    """422 for a submitted form with errors (so tests and scripts see the refusal), else 200."""
+    return 422 if form.is_bound and form.errors else 200

@@ -23,9 +23,8 @@ from django.utils.translation import gettext as _
 from tokui.accounts.models import Account, account_scope
 from tokui.catalog.constants import Currency
 from tokui.catalog.models import Product, ProductLine
-from tokui.core.audit import audit_record, diff, snapshot
-from tokui.core.exceptions import ApplicationError, Conflict, NotFound, PermissionDenied
-from tokui.core.models import AuditEvent
+from tokui.core.audit import audit_record, check_version, diff, snapshot
+from tokui.core.exceptions import ApplicationError, NotFound, PermissionDenied
 from tokui.core.money import check_amount, format_money, parse_money
 from tokui.core.validation import ErrorCollector, check_plain_text, check_text_fields
 from tokui.pricing.models import Agreement, AgreementDiscount, AgreementPrice
@@ -66,26 +65,6 @@ def _locked_agreement(actor: User, agreement: Agreement) -> tuple[Account, Agree
     if locked is None or locked.account_id != account.pk:
         raise NotFound(_("No such agreement."))
     return account, locked
-
-
-def _check_version(*, record: Agreement, version: int | None) -> None:
-    """Refuse a stale edit: the form or client loaded an older version than the one stored."""
-    if version is None or version == record.version:
-        return
-    last = (
-        AuditEvent.objects.filter(target_type=record._meta.label_lower, target_id=str(record.pk))
-        .select_related("actor")
-        .first()
-    )
-    who = str(last.actor) if last and last.actor else _("someone else")
-    when = timezone.localtime(last.at).strftime("%Y-%m-%d %H:%M") if last else ""
-    raise Conflict(
-        _(
-            "%(who)s changed this record (%(when)s) while you were editing it. Your changes were "
-            "not saved: reload to see the current values, then make your change again."
-        )
-        % {"who": who, "when": when}
-    )
 
 
 def _clean_date(value: Any) -> datetime.date:
@@ -259,7 +238,7 @@ def agreement_update(
 ) -> Agreement:
     """Change an agreement; ``version`` is what the editor loaded (a stale one is refused)."""
     account, agreement = _locked_agreement(actor, agreement)
-    _check_version(record=agreement, version=version)
+    check_version(record=agreement, version=version)
     clean = agreement_clean_data(data=data, current=agreement, account=account)
     before = snapshot(agreement, clean.keys())
     for key, value in clean.items():
@@ -441,7 +420,7 @@ def agreement_set_terms(
     ``prices.<index>.<field>``, ``discounts.<index>.<field>``.
     """
     account, agreement = _locked_agreement(actor, agreement)
-    _check_version(record=agreement, version=version)
+    check_version(record=agreement, version=version)
     if not isinstance(prices, list | tuple) or not isinstance(discounts, list | tuple):
         raise ApplicationError(_("Give lists of prices and discounts."), status=422)
     if len(prices) + len(discounts) > TERMS_LIMIT:

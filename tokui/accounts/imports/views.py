@@ -19,7 +19,7 @@ from tokui.accounts.imports.presets import field_labels
 from tokui.accounts.imports.report import report_rows
 from tokui.accounts.models import ImportJob
 from tokui.core.exceptions import ApplicationError, PermissionDenied
-from tokui.core.views import is_htmx, maps_service_errors
+from tokui.core.views import form_status, is_htmx, maps_service_errors
 
 
 def _require_editor(request: HttpRequest) -> None:
@@ -75,7 +75,7 @@ def import_new(request: HttpRequest) -> HttpResponse:
             form.add_service_error(exc)
         else:
             return redirect("accounts:import_mapping", job_id=job.pk)
-    status = 422 if form.is_bound and form.errors else 200
+    status = form_status(form)
     return TemplateResponse(
         request, "accounts/imports/import_new.html", {"form": form}, status=status
     )
@@ -118,7 +118,7 @@ def import_mapping(request: HttpRequest, job_id: Any) -> HttpResponse:
             "columns": columns,
             "preview_numbers": [number for number, _cells in preview],
         },
-        status=422 if form.is_bound and form.errors else 200,
+        status=form_status(form),
     )
 
 
