@@ -14,5 +14,6 @@ urlpatterns = [
     path("", include("tokui.accounts.urls")),
     path("", include("tokui.activities.urls")),
     path("", include("tokui.catalog.urls")),
+    path("", include("tokui.pricing.urls")),
     path("", include("tokui.web.urls")),
 ]

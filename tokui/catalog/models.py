@@ -8,6 +8,7 @@ selectors and templates show it to ``ROLES_SEEING_COST`` only.
 import datetime
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
@@ -129,6 +130,46 @@ class Product(_Versioned):
     @property
     def is_sellable(self) -> bool:
         return self.status == ProductStatus.ACTIVE
+
+
+class AttachmentKind(models.TextChoices):
+    IMAGE = "image", _("image")
+    SPEC_SHEET = "spec_sheet", _("spec sheet")
+    OTHER = "other", _("other document")
+
+
+class ProductAttachment(models.Model):
+    """An image or a document (spec sheet, brochure) of a product."""
+
+    product = models.ForeignKey(
+        Product, verbose_name=_("product"), on_delete=models.CASCADE, related_name="attachments"
+    )
+    kind = models.CharField(
+        _("kind"), max_length=20, choices=AttachmentKind.choices, default=AttachmentKind.SPEC_SHEET
+    )
+    file = models.FileField(_("file"), upload_to="products/%Y/%m/")
+    name = models.CharField(_("file name"), max_length=255)
+    title = models.CharField(_("title"), max_length=200, blank=True)
+    content_type = models.CharField(_("type"), max_length=255, blank=True)
+    size = models.PositiveBigIntegerField(_("size"), default=0)
+    sha256 = models.CharField(max_length=64, blank=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("added by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("added"), default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("product attachment")
+        verbose_name_plural = _("product attachments")
+        ordering = ["product_id", "kind", "id"]
+
+    def __str__(self) -> str:
+        return self.title or self.name
 
 
 class CompetitorProduct(_Versioned):

@@ -1,0 +1,5 @@
+"""API v1: agreements."""
+
+from ninja import Router
+
+router = Router(tags=["agreements"])
