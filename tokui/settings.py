@@ -5,6 +5,7 @@ Business settings (stages, limits, ...) live in the database, not here (ARCHITEC
 
 import os
 import secrets
+from decimal import Decimal
 from pathlib import Path
 
 import dj_database_url
@@ -88,6 +89,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.csp",
                 "tokui.web.context_processors.navigation",
+                "tokui.users.notifications.unread_notifications",
+                "tokui.pricing.views_approvals.approvals_nav",
             ],
         },
     },
@@ -165,6 +168,8 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# The largest file a person may attach (product images and spec sheets), in megabytes.
+TOKUI_MAX_UPLOAD_MB = int(os.environ.get("TOKUI_MAX_UPLOAD_MB", 10))
 WHITENOISE_USE_FINDERS = True
 
 MAILERS: dict[str, dict[str, object]] = {
@@ -200,6 +205,10 @@ LOGGING = {
 
 # Where people reach Tokui: absolute links in mail and printed calendar-feed URLs use it.
 TOKUI_BASE_URL = os.environ.get("TOKUI_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+# Pricing: the lowest gross margin (粗利率, %) any quote may give when the product has a cost;
+# 0 means never below cost. An approved agreement price (稟議) below it takes its place.
+TOKUI_PRICE_FLOOR_MARGIN_PERCENT = Decimal(os.environ.get("TOKUI_PRICE_FLOOR_MARGIN_PERCENT", "0"))
 
 TOKUI_PAGE_SIZE = 50
 TOKUI_MAX_PAGE_SIZE = 200

@@ -229,7 +229,7 @@ def quote(client, kam):
 
 @pytest.fixture
 def priced(head, kam, agreement, make_product, pump_line):
-    pump, valve = make_product(list_price=100_000), make_product(list_price=50_000)
+    pump, valve = make_product(list_price=100_000), make_product(list_price=50_000, cost=30_000)
     standard = price_list_create(
         actor=head,
         data={"name": "標準価格表", "currency": "JPY", "valid_from": D(2026, 4, 1),

@@ -17,7 +17,7 @@ def test_the_demo_gives_two_key_accounts_an_agreement_the_quote_applies(db):
     demo_catalog(stdout=io.StringIO())
     demo_pricing(stdout=io.StringIO())
     agreements = list(Agreement.objects.select_related("account"))
-    assert len(agreements) == 2
+    assert len(agreements) == 4  # three accounts, one with last year's too
     assert all(a.account.tier == "key" and a.prices.exists() for a in agreements)
     kam = User.objects.get(username="kam")
     first = min(agreements, key=lambda a: a.account_id)
@@ -29,4 +29,4 @@ def test_the_demo_gives_two_key_accounts_an_agreement_the_quote_applies(db):
     assert quote.unit_price == 248_000
     assert first.name in quote.text
     demo_pricing(stdout=io.StringIO())
-    assert Agreement.objects.count() == 2
+    assert Agreement.objects.count() == 4

@@ -23,7 +23,7 @@ from tokui.core.japanese import (
     normalize_postal_code,
 )
 from tokui.core.models import AuditEvent
-from tokui.pricing.models import Agreement
+from tokui.pricing.models import Agreement, ApprovalRequest, CreditNote, RebateProgramme
 from tokui.users.constants import Role
 from tokui.users.models import User
 from tokui.web.demo import DEMO_PASSWORD, demo_load
@@ -136,7 +136,10 @@ def test_demo_is_deterministic() -> None:
         CalendarFeed,
         EmailTemplate,
         Mailbox,
+        ApprovalRequest,
         Agreement,
+        CreditNote,
+        RebateProgramme,
     ):
         model.objects.all().delete()
     Contact.objects.all().delete()

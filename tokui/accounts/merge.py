@@ -182,6 +182,8 @@ def account_merge(
     _check_version(survivor, survivor_version)
     _check_version(merged, merged_version)
     chosen = _resolve_choices(survivor=survivor, merged=merged, choices=choices)
+    # Records that cannot simply move (e.g. overlapping agreements) refuse before anything does.
+    account_relations.check_merge(survivor=survivor, merged=merged)
 
     now = timezone.now()
     taken = {

@@ -146,6 +146,22 @@ def _segment_filters(*, viewer: User, segment: Segment | int) -> dict[str, Any]:
     return {k: v for k, v in (found.filters or {}).items() if k in SEGMENT_FILTER_KEYS}
 
 
+def account_segment_ids(*, account_id: int, segments: Sequence[Segment]) -> frozenset[int]:
+    """The segments among ``segments`` whose saved filters select the account, whoever asks.
+
+    For rules that must not depend on the viewer (a discount rule for a segment prices the same
+    for everyone), so no visibility or segment-ownership check: the caller decides who may see
+    the answer. Archived accounts match too. One query per segment.
+    """
+    found: set[int] = set()
+    for segment in segments:
+        filters = {k: v for k, v in (segment.filters or {}).items() if k in SEGMENT_FILTER_KEYS}
+        qs = _filter_accounts(Account.objects.filter(pk=account_id), prefix="", **filters)
+        if qs.exists():
+            found.add(segment.pk)
+    return frozenset(found)
+
+
 def account_list(
     *,
     viewer: User,

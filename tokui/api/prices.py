@@ -11,7 +11,7 @@ from pydantic import Field
 from tokui.api.auth import request_user
 from tokui.api.errors import ERRORS
 from tokui.api.reports import Day
-from tokui.pricing.quotes import price_quote
+from tokui.pricing.quotes import price_quote, quote_candidates
 
 router = Router(tags=["prices"])
 
@@ -34,7 +34,11 @@ class CandidateOut(Schema):
 class QuoteOut(Schema):
     unit_price: str = Field(description="Decimal, in the currency's minor units.")
     currency: str
-    rule: dict[str, Any] = Field(description="The step that set the price: source and id.")
+    rule: dict[str, Any] = Field(
+        description="The step that set the price: source (special_price, agreement_discount, "
+        "discount_rule, discount_stack, price_tier, list_price or floor), id (the row, rule or "
+        "approval request) and stack (the rule ids of a winning discount_stack)."
+    )
     explanation: str
     candidates: list[CandidateOut]
 
@@ -42,9 +46,11 @@ class QuoteOut(Schema):
 @router.get("/prices/quote", response={200: QuoteOut, **ERRORS}, summary="Price a product")
 def quote(request: HttpRequest, params: Query[QuoteQuery]) -> dict[str, Any]:
     """The unit price the account pays for the quantity on the date, the rule that set it and
-    every other candidate with why it lost or did not apply."""
+    every other candidate — agreement rows, discount rules, price-list tiers, the list price and
+    the floor (minimum margin or an approved price) — with why it lost or did not apply."""
+    viewer = request_user(request)
     found = price_quote(
-        viewer=request_user(request),
+        viewer=viewer,
         account_id=params.account,
         product_id=params.product,
         quantity=params.quantity,
@@ -54,7 +60,11 @@ def quote(request: HttpRequest, params: Query[QuoteQuery]) -> dict[str, Any]:
     return {
         "unit_price": str(found.unit_price),
         "currency": found.currency,
-        "rule": {"source": str(found.winner.source), "id": found.winner.id},
+        "rule": {
+            "source": str(found.winner.source),
+            "id": found.winner.id,
+            "stack": list(found.winner.stack),
+        },
         "explanation": found.explain(gettext, language),
         "candidates": [
             {
@@ -64,6 +74,6 @@ def quote(request: HttpRequest, params: Query[QuoteQuery]) -> dict[str, Any]:
                 "outcome": str(c.outcome),
                 "reason": c.reason.render(gettext, language),
             }
-            for c in found.candidates
+            for c in quote_candidates(found, viewer=viewer)
         ],
     }

@@ -1,30 +1,40 @@
 """/api/v1/products, /api/v1/product-lines, /api/v1/price-lists: the catalog's API.
 
 The same selectors and services as the pages. ``cost`` and ``margin`` are confidential: they
-are null unless the caller is a head of sales or an administrator.
+are null unless the caller is a head of sales or an administrator. Product files (images, spec
+sheets) are uploaded as multipart form data and downloaded through the API, never from a public
+URL.
 """
 
 import datetime
 from decimal import Decimal
 from typing import Any
 
-from django.http import HttpRequest
-from ninja import Query, Router, Schema, Status
+from django.http import FileResponse, HttpRequest
+from ninja import File, Form, Query, Router, Schema, Status
+from ninja.files import UploadedFile
 from pydantic import Field
 
 from tokui.api.auth import request_user
 from tokui.api.errors import ERRORS
 from tokui.api.schemas import Strict, drop_nones
-from tokui.catalog import selectors, services
+from tokui.catalog import attachments, selectors, services
 from tokui.catalog.constants import (
     LEAD_TIME_LIMIT,
+    PRICE_LIST_ITEMS_LIMIT,
     SUBSTITUTES_LIMIT,
     Currency,
     ProductStatus,
     TaxCategory,
     Unit,
 )
-from tokui.catalog.models import PriceList, PriceListItem, Product
+from tokui.catalog.models import (
+    AttachmentKind,
+    PriceList,
+    PriceListItem,
+    Product,
+    ProductAttachment,
+)
 from tokui.core.pagination import MAX_PAGE, page_slice
 
 router = Router(tags=["catalog"])
@@ -245,3 +255,196 @@ def list_price_lists(request: HttpRequest) -> Any:
 )
 def get_price_list(request: HttpRequest, price_list_id: int) -> Any:
     return selectors.price_list_get(viewer=request_user(request), price_list_id=price_list_id)
+
+
+class PriceListCreate(Strict):
+    name: str = Field(..., min_length=1, max_length=100)
+    currency: Currency = Currency.JPY
+    valid_from: datetime.date
+    valid_to: datetime.date | None = Field(None, description="Empty: until further notice.")
+    is_default: bool = Field(False, strict=True)
+    notes: str = Field("", max_length=20_000)
+
+
+class PriceListPatch(Strict):
+    name: str | None = Field(None, min_length=1, max_length=100)
+    currency: Currency | None = None
+    valid_from: datetime.date | None = None
+    valid_to: datetime.date | None = Field(None, description="null: until further notice.")
+    is_default: bool | None = Field(None, strict=True)
+    notes: str | None = Field(None, max_length=20_000)
+    version: int | None = Field(None, ge=1, le=2**31)
+
+
+class PriceListItemIn(Strict):
+    product: int = Field(..., ge=1, le=2**62, strict=True, description="A product's id.")
+    min_quantity: int = Field(1, ge=1, le=10**9, strict=True)
+    unit_price: Decimal = Field(..., ge=0, lt=10**12, max_digits=14, decimal_places=2)
+
+
+class PriceListItemsIn(Strict):
+    items: list[PriceListItemIn] = Field(..., max_length=PRICE_LIST_ITEMS_LIMIT)
+    version: int | None = Field(None, ge=1, le=2**31)
+
+
+@router.post(
+    "/price-lists",
+    response={201: PriceListDetailOut, **ERRORS},
+    summary="Add a price list",
+    description="Default lists of one currency may not overlap (422 names the other list).",
+)
+def create_price_list(request: HttpRequest, payload: PriceListCreate) -> Status:
+    user = request_user(request)
+    data = payload.model_dump()
+    price_list = services.price_list_create(actor=user, data=data)
+    return Status(201, selectors.price_list_get(viewer=user, price_list_id=price_list.pk))
+
+
+@router.patch(
+    "/price-lists/{price_list_id}",
+    response={200: PriceListDetailOut, **ERRORS},
+    summary="Change a price list",
+    description="Send the version you loaded: a stale one is refused with 409.",
+)
+def update_price_list(request: HttpRequest, price_list_id: int, payload: PriceListPatch) -> Any:
+    user = request_user(request)
+    price_list = selectors.price_list_get(viewer=user, price_list_id=price_list_id)
+    data = drop_nones(payload.model_dump(exclude_unset=True), keep=("valid_to",))
+    version = data.pop("version", None)
+    services.price_list_update(actor=user, price_list=price_list, data=data, version=version)
+    return selectors.price_list_get(viewer=user, price_list_id=price_list_id)
+
+
+@router.put(
+    "/price-lists/{price_list_id}/items",
+    response={200: PriceListDetailOut, **ERRORS},
+    summary="Replace a price list's quantity tiers",
+    description=(
+        "The whole tier table: every item is replaced, or nothing is. Per product a higher "
+        "quantity never costs more per unit; errors name the row (`items.3.unit_price`)."
+    ),
+)
+def set_price_list_items(
+    request: HttpRequest, price_list_id: int, payload: PriceListItemsIn
+) -> Any:
+    user = request_user(request)
+    price_list = selectors.price_list_get(viewer=user, price_list_id=price_list_id)
+    services.price_list_set_items(
+        actor=user,
+        price_list=price_list,
+        items=[item.model_dump() for item in payload.items],
+        version=payload.version,
+    )
+    return selectors.price_list_get(viewer=user, price_list_id=price_list_id)
+
+
+# Product files ------------------------------------------------------------------------------
+
+
+class AttachmentOut(Schema):
+    id: int
+    kind: AttachmentKind
+    name: str = Field(description="The file name as it was uploaded.")
+    title: str
+    content_type: str = Field(description="Decided from the file's content, not its name.")
+    size: int
+    sha256: str
+    uploaded_by: str | None = Field(description="The uploader's user name.")
+    created_at: datetime.datetime
+    download_url: str
+
+    @staticmethod
+    def resolve_uploaded_by(obj: ProductAttachment) -> str | None:
+        return obj.uploaded_by.username if obj.uploaded_by else None
+
+    @staticmethod
+    def resolve_download_url(obj: ProductAttachment) -> str:
+        return f"/api/v1/products/{obj.product_id}/attachments/{obj.pk}/download"
+
+
+class AttachmentIn(Strict):
+    kind: AttachmentKind = AttachmentKind.SPEC_SHEET
+    title: str = Field("", max_length=200)
+
+
+_FILE_CONTENT = {
+    mime: {"schema": {"type": "string", "format": "binary"}}
+    for mime in (
+        "application/pdf",
+        "image/png",
+        "image/jpeg",
+        "image/webp",
+        "image/gif",
+        "application/octet-stream",
+    )
+}
+
+
+@router.get(
+    "/products/{product_id}/attachments",
+    response={200: list[AttachmentOut], **ERRORS},
+    summary="List a product's images and documents",
+)
+def list_attachments(request: HttpRequest, product_id: int) -> Any:
+    product = _product(request, product_id)
+    return list(attachments.product_attachment_list(viewer=request_user(request), product=product))
+
+
+@router.post(
+    "/products/{product_id}/attachments",
+    response={201: AttachmentOut, **ERRORS},
+    summary="Attach an image or a document to a product",
+    description=(
+        "Multipart form data: `kind` (image, spec_sheet, other), `title` and the `file`. Images "
+        "must be PNG, JPEG, WebP or GIF (SVG is refused); spec sheets and other documents may "
+        "also be PDF or Office files. The type is decided from the content. Heads of sales and "
+        "administrators only."
+    ),
+)
+def upload_attachment(
+    request: HttpRequest,
+    product_id: int,
+    payload: Form[AttachmentIn],
+    file: File[UploadedFile] = None,  # type: ignore[assignment]
+) -> Status:
+    user = request_user(request)
+    product = _product(request, product_id)
+    attachment = attachments.product_attachment_add(
+        actor=user, product=product, kind=payload.kind, title=payload.title, file=file
+    )
+    return Status(201, attachment)
+
+
+@router.get(
+    "/products/{product_id}/attachments/{attachment_id}/download",
+    response=ERRORS,
+    summary="Download a product's file",
+    openapi_extra={"responses": {200: {"description": "The file.", "content": _FILE_CONTENT}}},
+)
+def download_attachment(request: HttpRequest, product_id: int, attachment_id: int) -> FileResponse:
+    attachment = attachments.product_attachment_get(
+        viewer=request_user(request), attachment_id=attachment_id, product_id=product_id
+    )
+    response = FileResponse(
+        attachments.product_attachment_open(attachment),
+        as_attachment=True,
+        filename=attachment.name,
+        content_type=attachment.content_type or "application/octet-stream",
+    )
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@router.delete(
+    "/products/{product_id}/attachments/{attachment_id}",
+    response={204: None, **ERRORS},
+    summary="Delete a product's file",
+)
+def delete_attachment(request: HttpRequest, product_id: int, attachment_id: int) -> Status:
+    user = request_user(request)
+    attachment = attachments.product_attachment_get(
+        viewer=user, attachment_id=attachment_id, product_id=product_id
+    )
+    attachments.product_attachment_delete(actor=user, attachment=attachment)
+    return Status(204, None)

@@ -3,15 +3,23 @@
 from typing import Any
 
 from django import forms
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from tokui.accounts.forms import ServiceErrorsMixin
+from tokui.catalog.attachments import ACCEPTED_EXTENSIONS, KIND_HELP, max_upload_bytes
 from tokui.catalog.constants import (
     PRICE_LIST_EDITABLE_FIELDS,
     PRODUCT_EDITABLE_FIELDS,
     PRODUCT_LINE_EDITABLE_FIELDS,
 )
-from tokui.catalog.models import PriceList, Product, ProductLine
+from tokui.catalog.models import (
+    AttachmentKind,
+    CompetitorProduct,
+    PriceList,
+    Product,
+    ProductLine,
+)
 from tokui.core.exceptions import ApplicationError
 
 
@@ -162,3 +170,76 @@ class ItemsFormSet(forms.BaseFormSet):  # type: ignore[type-arg]
 PriceListItemFormSet = forms.formset_factory(
     PriceListItemForm, formset=ItemsFormSet, extra=5, max_num=2000, validate_max=True
 )
+
+
+class AttachmentForm(ServiceErrorsMixin, forms.Form):
+    """Upload one product file; the service checks what the file really is."""
+
+    kind = forms.ChoiceField(
+        label=_("Kind"),
+        choices=[(value, capfirst(label)) for value, label in AttachmentKind.choices],
+        initial=AttachmentKind.IMAGE,
+    )
+    title = forms.CharField(
+        label=_("Title"),
+        max_length=200,
+        required=False,
+        help_text=_("Optional, e.g. 外観写真 or 仕様書 第3版."),
+    )
+    file = forms.FileField(label=_("File"), required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        mb = max_upload_bytes() // (1024 * 1024)
+        self.fields["file"].widget.attrs["accept"] = ACCEPTED_EXTENSIONS[AttachmentKind.SPEC_SHEET]
+        self.fields["file"].help_text = _(
+            "Images: %(images)s. Spec sheets and other documents: %(docs)s. At most %(mb)d MB."
+        ) % {
+            "images": KIND_HELP[AttachmentKind.IMAGE],
+            "docs": KIND_HELP[AttachmentKind.SPEC_SHEET],
+            "mb": mb,
+        }
+
+
+class _ProductChoices(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return f"{obj.sku} {obj.name}"
+
+
+class CompetitorProductForm(ServiceErrorsMixin, forms.Form):
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args: Any, competitors: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        fields = forms.fields_for_model(CompetitorProduct, fields=["name", "currency", "notes"])
+        self.fields["competitor"] = forms.ModelChoiceField(
+            queryset=competitors,
+            label=_("Competitor"),
+            empty_label=_("Choose a competitor"),
+            help_text=_("Accounts of kind competitor."),
+        )
+        self.fields["name"] = fields["name"]
+        self.fields["name"].widget.attrs["placeholder"] = _("e.g. 競合社 標準ポンプ KX-200")
+        self.fields["price"] = _PriceInput(label=_("Their price"), required=False)
+        self.fields["currency"] = fields["currency"]
+        self.fields["products"] = _ProductChoices(
+            queryset=Product.objects.order_by("sku"),
+            required=False,
+            label=_("Our products it competes with"),
+            help_text=_("Hold Ctrl (⌘ on a Mac) to choose several."),
+            widget=forms.SelectMultiple(attrs={"size": 8}),
+        )
+        self.fields["notes"] = fields["notes"]
+        self.fields["notes"].label = _("Comparison")
+        self.fields["notes"].help_text = _(
+            "Their strengths and weaknesses against ours, and how to answer them."
+        )
+        self.fields["notes"].widget = forms.Textarea(attrs={"rows": 5})
+
+    def service_data(self) -> dict[str, Any]:
+        data = {k: v for k, v in self.cleaned_data.items() if k not in ("version", "products")}
+        data["price"] = data.get("price") or None
+        return data
+
+    def service_products(self) -> list[Any]:
+        return list(self.cleaned_data.get("products") or [])

@@ -145,7 +145,36 @@ def competitor_account_choices(*, viewer: Any) -> QuerySet[Account]:
     )
 
 
-def competitor_product_list(*, viewer: Any) -> QuerySet[CompetitorProduct]:
+def competitor_product_list(
+    *,
+    viewer: Any,
+    search: str = "",
+    competitor: int | None = None,
+    product: int | None = None,
+) -> QuerySet[CompetitorProduct]:
+    """Competitors' products by competitor and name, with our products they rival (one query
+    each). ``search`` looks in their name and the competitor's name."""
     if not may_read_catalog(viewer):
         return CompetitorProduct.objects.none()
-    return CompetitorProduct.objects.select_related("competitor").prefetch_related("products")
+    qs = CompetitorProduct.objects.select_related("competitor").prefetch_related(
+        Prefetch("products", queryset=Product.objects.order_by("sku"))
+    )
+    if search:
+        qs = qs.filter(Q(name__icontains=search) | Q(competitor__name__icontains=search))
+    if competitor:
+        qs = qs.filter(competitor_id=competitor)
+    if product:
+        qs = qs.filter(products=product)
+    return qs.order_by("competitor__sort_key", "competitor__name", "name", "id")
+
+
+def competitor_product_get(*, viewer: Any, competitor_product_id: int) -> CompetitorProduct:
+    record = competitor_product_list(viewer=viewer).filter(pk=competitor_product_id).first()
+    if record is None:
+        raise NotFound(_("No such competitor's product."))
+    return record
+
+
+def competitor_products_of_account(*, viewer: Any, account: Account) -> list[CompetitorProduct]:
+    """The products of a competitor account that ours are compared with (for its page)."""
+    return list(competitor_product_list(viewer=viewer).filter(competitor=account))

@@ -10,10 +10,11 @@ import datetime
 import itertools
 import re
 import unicodedata
+import zlib
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -484,6 +485,25 @@ def _overlapping_default(
     return qs.order_by("valid_from").first()
 
 
+# One transaction-scoped PostgreSQL advisory lock for every price-list write that may touch a
+# default list (a fixed 32-bit key from the name, so every process computes the same one).
+_DEFAULT_PRICE_LISTS_LOCK = zlib.crc32(b"tokui.catalog.default_price_lists")
+
+
+def _lock_default_price_lists() -> None:
+    """Serialise the check "default lists of one currency do not overlap" with the write.
+
+    Locking the existing default rows is not enough: two transactions creating the first
+    default list of a currency lock nothing, both see no overlap and both insert. On PostgreSQL
+    a transaction-level advisory lock makes the second writer wait until the first commits, and
+    its check then sees the first list. SQLite needs nothing: its write transactions
+    (IMMEDIATE) are serialised already. Must run inside the service's transaction.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_DEFAULT_PRICE_LISTS_LOCK])
+
+
 def price_list_clean_data(*, data: dict[str, Any], current: PriceList | None) -> dict[str, Any]:
     _unknown(data, PRICE_LIST_EDITABLE_FIELDS)
     errors = ErrorCollector()
@@ -550,8 +570,7 @@ def price_list_clean_data(*, data: dict[str, Any], current: PriceList | None) ->
 @transaction.atomic
 def price_list_create(*, actor: Any, data: dict[str, Any]) -> PriceList:
     _require_editor(actor)
-    # Default lists of one currency may not overlap: lock them while checking (PostgreSQL).
-    list(PriceList.objects.select_for_update().filter(is_default=True).values_list("pk"))
+    _lock_default_price_lists()
     clean = price_list_clean_data(data=data, current=None)
     missing = ErrorCollector()
     if not clean.get("name"):
@@ -582,7 +601,7 @@ def price_list_update(
     *, actor: Any, price_list: PriceList, data: dict[str, Any], version: int | None = None
 ) -> PriceList:
     _require_editor(actor)
-    list(PriceList.objects.select_for_update().filter(is_default=True).values_list("pk"))
+    _lock_default_price_lists()
     price_list = _locked_price_list(price_list)
     check_version(record=price_list, version=version)
     clean = price_list_clean_data(data=data, current=price_list)

@@ -3,14 +3,15 @@
 from typing import Any, cast
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from tokui.catalog import selectors, services
+from tokui.catalog import attachments, selectors, services
 from tokui.catalog.constants import (
     PRICE_LIST_EDITABLE_FIELDS,
     PRODUCT_EDITABLE_FIELDS,
@@ -18,12 +19,15 @@ from tokui.catalog.constants import (
     ProductStatus,
 )
 from tokui.catalog.forms import (
+    AttachmentForm,
+    CompetitorProductForm,
     ItemsFormSet,
     PriceListForm,
     PriceListItemFormSet,
     ProductForm,
     ProductLineForm,
 )
+from tokui.catalog.models import Product
 from tokui.core.exceptions import ApplicationError, PermissionDenied
 from tokui.core.pagination import page_slice, parse_positive_int
 from tokui.core.views import form_status, is_htmx, maps_service_errors
@@ -74,9 +78,11 @@ def product_index(request: HttpRequest) -> TemplateResponse:
     return TemplateResponse(request, template, context)
 
 
-@maps_service_errors
-def product_detail(request: HttpRequest, product_id: int) -> TemplateResponse:
-    product = selectors.product_get(viewer=request.user, product_id=product_id)
+def _product_page(
+    request: HttpRequest, product: Product, *, upload_form: AttachmentForm | None = None
+) -> TemplateResponse:
+    files = list(attachments.product_attachment_list(viewer=request.user, product=product))
+    form = upload_form or AttachmentForm()
     return TemplateResponse(
         request,
         "catalog/product_detail.html",
@@ -85,9 +91,202 @@ def product_detail(request: HttpRequest, product_id: int) -> TemplateResponse:
             "advantages": [a.strip(" ・-•") for a in product.advantages.splitlines() if a.strip()],
             "tiers": selectors.product_price_tiers(product=product),
             "today": timezone.localdate(),
+            "attachment_groups": attachments.attachments_by_kind(files),
+            "attachment_count": len(files),
+            "upload_form": form,
+            **_rights(request),
+        },
+        status=form_status(form),
+    )
+
+
+@maps_service_errors
+def product_detail(request: HttpRequest, product_id: int) -> TemplateResponse:
+    product = selectors.product_get(viewer=request.user, product_id=product_id)
+    return _product_page(request, product)
+
+
+@maps_service_errors
+@require_POST
+def attachment_upload(request: HttpRequest, product_id: int) -> HttpResponse:
+    """Add a file to a product; a refused file shows its reason next to the field (422)."""
+    product = selectors.product_get(viewer=request.user, product_id=product_id)
+    _require_editor(request)
+    form = AttachmentForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            attachment = attachments.product_attachment_add(
+                actor=request.user,
+                product=product,
+                kind=form.cleaned_data["kind"],
+                title=form.cleaned_data.get("title") or "",
+                file=form.cleaned_data.get("file"),
+            )
+        except ApplicationError as exc:
+            form.add_service_error(exc)
+        else:
+            messages.success(request, _("“%(name)s” attached.") % {"name": attachment})
+            return redirect(f"{product_detail_url(product.pk)}#attachments")
+    return _product_page(request, product, upload_form=form)
+
+
+def product_detail_url(product_id: int) -> str:
+    return reverse("catalog:product_detail", args=[product_id])
+
+
+def _file_response(attachment: Any, *, inline: bool) -> HttpResponse:
+    handle = attachments.product_attachment_open(attachment)
+    response = FileResponse(
+        handle,
+        as_attachment=not inline,
+        filename=attachment.name,
+        content_type=attachment.content_type or "application/octet-stream",
+    )
+    response["Cache-Control"] = "private, max-age=300" if inline else "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return cast(HttpResponse, response)
+
+
+@maps_service_errors
+@require_GET
+def attachment_download(request: HttpRequest, attachment_id: int) -> HttpResponse:
+    """The file as a download, under its own (possibly Japanese) name."""
+    attachment = attachments.product_attachment_get(
+        viewer=request.user, attachment_id=attachment_id
+    )
+    return _file_response(attachment, inline=False)
+
+
+@maps_service_errors
+@require_GET
+def attachment_image(request: HttpRequest, attachment_id: int) -> HttpResponse:
+    """An image shown inline (thumbnails): only files checked to be PNG, JPEG, WebP or GIF."""
+    attachment = attachments.product_attachment_get(
+        viewer=request.user, attachment_id=attachment_id
+    )
+    if not attachment.content_type.startswith("image/"):
+        return _file_response(attachment, inline=False)
+    return _file_response(attachment, inline=True)
+
+
+@maps_service_errors
+@require_POST
+def attachment_delete(request: HttpRequest, attachment_id: int) -> HttpResponse:
+    attachment = attachments.product_attachment_get(
+        viewer=request.user, attachment_id=attachment_id
+    )
+    _require_editor(request)
+    attachments.product_attachment_delete(actor=request.user, attachment=attachment)
+    messages.success(request, _("“%(name)s” deleted.") % {"name": attachment})
+    return redirect(f"{product_detail_url(attachment.product_id)}#attachments")
+
+
+# Competitors' products ----------------------------------------------------------------------
+
+
+@maps_service_errors
+def competitor_index(request: HttpRequest) -> TemplateResponse:
+    filters: dict[str, Any] = {
+        "search": request.GET.get("q", "").strip()[:200],
+        "competitor": _int_or_none(request.GET.get("competitor")),
+    }
+    page = page_slice(
+        selectors.competitor_product_list(viewer=request.user, **filters),
+        page=parse_positive_int(request.GET.get("page"), 1, 10**6),
+    )
+    template = "catalog/competitor_index.html"
+    if is_htmx(request):
+        template += "#results"
+    context = {
+        "page": page,
+        "filters": filters,
+        "filtered": any(filters.values()),
+        "competitors": list(selectors.competitor_account_choices(viewer=request.user)),
+        **_rights(request),
+    }
+    return TemplateResponse(request, template, context)
+
+
+@maps_service_errors
+def competitor_detail(request: HttpRequest, competitor_product_id: int) -> TemplateResponse:
+    record = selectors.competitor_product_get(
+        viewer=request.user, competitor_product_id=competitor_product_id
+    )
+    return TemplateResponse(
+        request,
+        "catalog/competitor_detail.html",
+        {
+            "record": record,
+            "ours": list(record.products.all().select_related("line")),
+            "points": [p.strip(" ・-•") for p in record.notes.splitlines() if p.strip()],
             **_rights(request),
         },
     )
+
+
+@maps_service_errors
+@require_http_methods(["GET", "POST"])
+def competitor_form(request: HttpRequest, competitor_product_id: int | None = None) -> HttpResponse:
+    record = (
+        selectors.competitor_product_get(
+            viewer=request.user, competitor_product_id=competitor_product_id
+        )
+        if competitor_product_id
+        else None
+    )
+    _require_editor(request)
+    initial: dict[str, Any] = {}
+    if record is not None:
+        initial = {
+            "competitor": record.competitor_id,
+            "name": record.name,
+            "price": f"{record.price.normalize():f}" if record.price is not None else "",
+            "currency": record.currency,
+            "notes": record.notes,
+            "products": [p.pk for p in record.products.all()],
+            "version": record.version,
+        }
+    else:
+        initial = {
+            "competitor": _int_or_none(request.GET.get("competitor")),
+            "products": [p for p in [_int_or_none(request.GET.get("product"))] if p],
+        }
+    form = CompetitorProductForm(
+        request.POST or None,
+        initial=initial,
+        competitors=selectors.competitor_account_choices(viewer=request.user),
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            record = services.competitor_product_save(
+                actor=request.user,
+                data=form.service_data(),
+                products=form.service_products(),
+                record=record,
+                version=form.cleaned_data.get("version") if record is not None else None,
+            )
+        except ApplicationError as exc:
+            form.add_service_error(exc)
+        else:
+            messages.success(request, _("Competitor's product saved."))
+            return redirect("catalog:competitor_detail", competitor_product_id=record.pk)
+    return TemplateResponse(
+        request,
+        "catalog/competitor_form.html",
+        {"form": form, "record": record},
+        status=form_status(form),
+    )
+
+
+def account_competitor_products_section(
+    request: HttpRequest, account: Any
+) -> dict[str, Any] | None:
+    """The competitor account's products that ours are compared with; left out when none."""
+    records = selectors.competitor_products_of_account(viewer=request.user, account=account)
+    if not records:
+        return None
+    return {"records": records, "account": account, **_rights(request)}
 
 
 @maps_service_errors

@@ -13,9 +13,17 @@ its ``AppConfig.ready()``::
 
 A key that is not registered is left alone by a merge: its records stay on the merged (archived)
 account, where its page still shows them.
+
+A relation may also name a *merge check*, ``check(survivor=..., merged=...)``, for records that
+cannot simply be moved (e.g. two agreements valid on the same days): the merge calls every check
+after locking both accounts and before anything moves; a check refuses by raising an
+``ApplicationError`` (usually 409) that says what to do first::
+
+    account_relations.register("pricing.Agreement", "account", check=agreement_merge_check)
 """
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.apps import apps
@@ -29,6 +37,8 @@ class Relation:
 
     model_label: str
     fk_field: str
+    # Called as check(survivor=account, merged=account) before a merge moves anything.
+    check: Callable[..., None] | None = field(default=None, compare=False)
 
     @property
     def model(self) -> type[models.Model]:
@@ -49,9 +59,14 @@ class RelationRegistry:
         self.name = name
         self._relations: dict[tuple[str, str], Relation] = {}
 
-    def register(self, model_label: str, fk_field: str) -> None:
-        """Add ``model_label``'s ``fk_field``; checked once the app registry is ready."""
-        relation = Relation(model_label, fk_field)
+    def register(
+        self, model_label: str, fk_field: str, *, check: Callable[..., None] | None = None
+    ) -> None:
+        """Add ``model_label``'s ``fk_field``; checked once the app registry is ready.
+
+        ``check``, if given, is the relation's merge check (see the module docstring).
+        """
+        relation = Relation(model_label, fk_field, check)
         self._relations[(model_label.lower(), fk_field)] = relation
         if apps.ready:
             self._check(relation)
@@ -65,6 +80,12 @@ class RelationRegistry:
         for relation in found:
             self._check(relation)
         return found
+
+    def check_merge(self, *, survivor: Any, merged: Any) -> None:
+        """Run every relation's merge check; the first refusal (an exception) stops the merge."""
+        for relation in self._relations.values():
+            if relation.check is not None:
+                relation.check(survivor=survivor, merged=merged)
 
     def _check(self, relation: Relation) -> None:
         try:

@@ -11,6 +11,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from tokui.catalog.constants import Currency
 from tokui.users.constants import Role
@@ -601,7 +602,7 @@ class ApprovalRequest(_Versioned):
 
 
 class ApprovalDecisionKind(models.TextChoices):
-    SUBMIT = "submit", _("submitted")
+    SUBMIT = "submit", pgettext_lazy("approval decision", "submitted")
     APPROVE = "approve", _("approved")
     REJECT = "reject", _("rejected")
     RETURN = "return", _("sent back")

@@ -3,9 +3,13 @@
 Builds the price engine's inputs from the records that exist so far — the product's list
 price, the quantity tiers of its price list valid on the date, and the account's agreement
 valid on the date (its special prices for the product and its discounts for the product or
-its line) — and returns the engine's quote with its explanation. Discount rules and approved
-floors (the rest of the pricing issue) join the ``Terms`` here as they are built; the engine
-already knows them.
+its line), the active discount rules valid on the date whose conditions may match
+(``tokui.pricing.rules``), and the floor — and returns the engine's quote with its explanation.
+
+The floor: when the product has a cost, the margin floor (``TOKUI_PRICE_FLOOR_MARGIN_PERCENT``,
+0 by default: never below cost). When the account's agreement valid on the date carries approved
+terms (``approved_by``, a 稟議) that give this product a price below that floor, the approved
+price is the floor instead: approved terms take effect, and nothing goes below what was approved.
 
 Which price list: the default list of the product's currency valid on the date, else the
 first valid list of that currency by name. Other lists valid the same day (a campaign list)
@@ -13,25 +17,34 @@ are not mixed in: one tier table per quote, so the answer names one list.
 """
 
 import datetime
+from decimal import Decimal
 
+from django.conf import settings
 from django.db.models import Q
 
 from tokui.accounts.selectors import account_get
 from tokui.catalog.models import Product
-from tokui.catalog.selectors import product_get, product_price_tiers
+from tokui.catalog.selectors import product_get, product_price_tiers, sees_cost
 from tokui.pricing.engine import (
     AccountFacts,
     Agreement,
     AgreementDiscount,
+    Candidate,
+    Floor,
+    FloorKind,
+    Outcome,
     PriceQuote,
     PriceRequest,
     PriceTier,
+    Source,
     SpecialPrice,
     Terms,
+    floor_for_margin,
     quote_price,
 )
 from tokui.pricing.engine import Product as PricedProduct
 from tokui.pricing.models import Agreement as AgreementRecord
+from tokui.pricing.rules import discount_rules_for_quote
 from tokui.users.models import User
 
 
@@ -62,33 +75,89 @@ def price_quote(
             for item in items
         )
         break  # the default list comes first (see product_price_tiers)
+    rules, segment_ids = discount_rules_for_quote(
+        account_id=account.pk, account_tier=account.tier, line_id=product.line_id, on=on
+    )
     request = PriceRequest(
         product=PricedProduct(
             id=product.pk,
             list_price=product.list_price,
             currency=product.currency,
             line_id=product.line_id,
+            cost=product.cost,
             status=product.status,
         ),
         quantity=quantity,
         on=on,
-        account=AccountFacts(id=account.pk, tier=account.tier),
+        account=AccountFacts(id=account.pk, tier=account.tier, segment_ids=segment_ids),
     )
-    agreement = _agreement_terms(account_id=account.pk, product=product, on=on)
-    return quote_price(request, Terms(price_tiers=tiers, agreement=agreement))
+    record = _agreement_record(account_id=account.pk, on=on)
+    agreement = _agreement_terms(record=record, product=product) if record else None
+    floor = _floor(request, tiers=tiers, agreement=agreement, record=record)
+    return quote_price(
+        request, Terms(price_tiers=tiers, agreement=agreement, rules=rules, floor=floor)
+    )
 
 
-def _agreement_terms(*, account_id: int, product: Product, on: datetime.date) -> Agreement | None:
-    """The account's agreement valid on ``on`` (at most one: the services refuse overlaps),
-    with the rows that concern ``product``: its special prices, its and its line's discounts."""
-    record = (
+def quote_candidates(quote: PriceQuote, *, viewer: User) -> list[Candidate]:
+    """The quote's candidates a viewer may read: the margin floor that did not bite is left out
+    for those who may not see cost (with the default margin of 0 it *is* the cost)."""
+    hide_floor = not sees_cost(viewer)
+    return [
+        c
+        for c in quote.candidates
+        if not (
+            hide_floor
+            and c.source is Source.FLOOR
+            and c.id is None
+            and c.outcome is Outcome.NOT_APPLICABLE
+        )
+    ]
+
+
+def margin_floor_percent() -> Decimal:
+    """``TOKUI_PRICE_FLOOR_MARGIN_PERCENT``, read when a quote is made (tests override it)."""
+    value = getattr(settings, "TOKUI_PRICE_FLOOR_MARGIN_PERCENT", Decimal(0))
+    return value if isinstance(value, Decimal) else Decimal(str(value))
+
+
+def _floor(
+    request: PriceRequest,
+    *,
+    tiers: tuple[PriceTier, ...],
+    agreement: Agreement | None,
+    record: AgreementRecord | None,
+) -> Floor | None:
+    """The margin floor, lowered to the approved agreement price where a 稟議 approved less."""
+    product = request.product
+    if product.cost is None:
+        return None
+    floor = floor_for_margin(product.cost, margin_floor_percent(), product.currency)
+    if agreement is None or record is None or record.approved_by_id is None:
+        return floor
+    # What the approved agreement alone gives this product at this quantity.
+    agreed = quote_price(request, Terms(price_tiers=tiers, agreement=agreement))
+    if agreed.winner.source in (Source.SPECIAL_PRICE, Source.AGREEMENT_DISCOUNT) and (
+        agreed.unit_price < floor.unit_price
+    ):
+        return Floor(agreed.unit_price, product.currency, FloorKind.APPROVED, record.approved_by_id)
+    return floor
+
+
+def _agreement_record(*, account_id: int, on: datetime.date) -> AgreementRecord | None:
+    """The account's agreement valid on ``on`` (at most one: the services refuse overlaps)."""
+    return (
         AgreementRecord.objects.filter(account_id=account_id, valid_from__lte=on)
         .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=on))
         .order_by("-valid_from", "id")
         .first()
     )
-    if record is None:
-        return None
+
+
+def _agreement_terms(*, record: AgreementRecord, product: Product) -> Agreement:
+    """The agreement with the rows that concern ``product``: its special prices, its and its
+    line's discounts."""
+    account_id = record.account_id
     prices = record.prices.filter(product_id=product.pk)
     discounts = record.discounts.filter(Q(product_id=product.pk) | Q(line_id=product.line_id))
     return Agreement(

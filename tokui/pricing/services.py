@@ -27,7 +27,13 @@ from tokui.core.audit import audit_record, check_version, diff, snapshot
 from tokui.core.exceptions import ApplicationError, NotFound, PermissionDenied
 from tokui.core.money import check_amount, format_money, parse_money
 from tokui.core.validation import ErrorCollector, check_plain_text, check_text_fields
-from tokui.pricing.models import Agreement, AgreementDiscount, AgreementPrice
+from tokui.pricing.models import (
+    MONTH_END,
+    Agreement,
+    AgreementDiscount,
+    AgreementPrice,
+    BusinessDayRule,
+)
 from tokui.users.models import User
 
 AGREEMENT_EDITABLE_FIELDS = (
@@ -38,6 +44,7 @@ AGREEMENT_EDITABLE_FIELDS = (
     "closing_day",
     "payment_month_offset",
     "payment_day",
+    "business_day_rule",
     "notes",
 )
 PRICE_LIMIT = Decimal(10) ** 12
@@ -163,10 +170,29 @@ def agreement_clean_data(
                 _("Enter a number of months from 0 (this month) to %(n)d.")
                 % {"n": PAYMENT_MONTHS_LIMIT},
             )
+    if "business_day_rule" in clean and clean["business_day_rule"] not in BusinessDayRule.values:
+        errors.add(
+            "business_day_rule",
+            _("Choose one of: %(v)s.") % {"v": ", ".join(BusinessDayRule.values)},
+        )
     errors.raise_if_any()
 
     def value(field: str) -> Any:
         return clean[field] if field in clean else getattr(current, field, None)
+
+    if {"closing_day", "payment_month_offset", "payment_day"} & clean.keys():
+        closing = value("closing_day") or MONTH_END
+        paid = value("payment_day") or MONTH_END
+        if value("payment_month_offset") == 0 and (
+            (closing == MONTH_END and paid != MONTH_END) or (MONTH_END != paid < closing)
+        ):
+            errors.add(
+                "payment_day",
+                _(
+                    "Paid in the closing month, the payment day cannot come before the "
+                    "closing day: choose a later day or pay in the next month."
+                ),
+            )
 
     start, end = value("valid_from"), value("valid_to")
     if start is None:
@@ -463,3 +489,32 @@ def agreement_set_terms(
         scope=account_scope(account.pk),
     )
     return agreement
+
+
+def agreement_merge_check(*, survivor: Account, merged: Account) -> None:
+    """Refuse a merge that would give the survivor two agreements valid on the same day.
+
+    Registered as the merge check of ``pricing.Agreement`` (``tokui.core.registry``): the
+    merge calls it with both accounts locked, before anything moves.
+    """
+    theirs = list(Agreement.objects.filter(account_id=merged.pk).order_by("valid_from", "pk"))
+    if not theirs:
+        return
+    ours = Agreement.objects.filter(account_id=survivor.pk)
+    for agreement in theirs:
+        overlap = ours.filter(Q(valid_to__isnull=True) | Q(valid_to__gte=agreement.valid_from))
+        if agreement.valid_to is not None:
+            overlap = overlap.filter(valid_from__lte=agreement.valid_to)
+        clash = overlap.order_by("valid_from", "pk").first()
+        if clash is not None:
+            raise ApplicationError(
+                _(
+                    "Both accounts have agreements valid on the same days (“%(a)s” and "
+                    "“%(b)s”): an account has one agreement on any day. Shorten one of them "
+                    "first; nothing was merged."
+                )
+                % {"a": clash.name, "b": agreement.name},
+                field="merged",
+                status=409,
+                code="conflict",
+            )

@@ -5,6 +5,8 @@ from django.urls import Resolver404, resolve
 
 from tokui.users.constants import Role
 
+APPROVAL_PAGES = ("approval", "authority", "chain", "notification")
+
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
     """Which section of the navigation is current, and what the signed-in user may reach."""
@@ -16,6 +18,10 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             section = "contacts"
         if match.namespace == "web" and match.url_name != "dashboard":
             section = match.url_name or ""
+        if match.namespace == "pricing":
+            # Terms and prices sit with the catalog; approvals and notifications have their own.
+            name = match.url_name or ""
+            section = "approvals" if name.startswith(APPROVAL_PAGES) else "catalog"
     except Resolver404:
         pass
     user = getattr(request, "user", None)

@@ -1057,6 +1057,12 @@ def demo_load(*, accounts: int = 320, stdout: _Writer | None = None) -> dict[str
         demo_reports(stdout=stdout)
         demo_catalog(stdout=stdout)
         demo_pricing(stdout=stdout)  # key-account agreements on the catalog's products
+        from tokui.web.demo_pricing_rules import demo_pricing_rules
+
+        demo_pricing_rules(stdout=stdout)  # discount rules and bonus programmes
+        from tokui.web.demo_approvals import demo_approvals
+
+        demo_approvals(stdout=stdout)  # authority limits and approval requests (稟議)
         say(
             f"Demo: {len(created)} accounts, {contacts} contacts, {edits} edits, "
             f"{archived} archived in {time.monotonic() - started:.1f} s."

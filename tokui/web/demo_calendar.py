@@ -219,12 +219,15 @@ def demo_calendar(*, stdout: _Writer | None = None) -> None:
                             notes="先方より前向きなご回答。次回までに見積を更新する。",
                         )
                         held += 1
+            # One cancelled meeting after today, so today's stay on "my day" whatever the hour.
             upcoming = list(
-                Appointment.objects.filter(organizer=user, starts_at__gt=now).order_by("starts_at")
+                Appointment.objects.filter(
+                    organizer=user, starts_at__gte=_local(today + datetime.timedelta(days=1), 0)
+                ).order_by("starts_at")
             )
-            if len(upcoming) > 3:
+            if len(upcoming) > 2:
                 appointment_cancel(
-                    actor=user, appointment=upcoming[2], reason=rng.choice(CANCEL_REASONS)
+                    actor=user, appointment=upcoming[1], reason=rng.choice(CANCEL_REASONS)
                 )
             # Tasks: overdue, due today, upcoming, done.
             dues = [

@@ -13,11 +13,13 @@ import datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.utils import timezone
 
 from tokui.accounts.constants import AccountKind
 from tokui.accounts.models import Account
+from tokui.catalog.attachments import product_attachment_add
 from tokui.catalog.constants import ProductStatus, TaxCategory
 from tokui.catalog.models import Product
 from tokui.catalog.services import (
@@ -540,7 +542,98 @@ def demo_catalog(*, stdout: _Writer | None = None) -> None:
                 {"product": products["BEV-SL01"].pk, "min_quantity": 10, "unit_price": 880},
             ],
         )
+        files = _demo_attachments(head=head, products=products)
     say(
         f"Demo catalog: {len(lines)} product lines, {len(products)} products, "
-        f"{len(competitors)} competitors' products, 2 price lists."
+        f"{len(competitors)} competitors' products, 2 price lists, {files} product files."
     )
+
+
+# Products that get a photo and a spec sheet: (sku, colour of the drawing, spec rows).
+ATTACHED = (
+    (
+        "PMP-100A",
+        (38, 79, 125),
+        (("吐出量", "1.2 m³/min"), ("全揚程", "32 m"), ("電動機", "7.5 kW 4P")),
+    ),
+    (
+        "PMP-080S",
+        (31, 107, 67),
+        (("接液部", "SUS316"), ("吐出量", "0.6 m³/min"), ("接続", "ヘルール")),
+    ),
+    (
+        "SNS-F50",
+        (154, 107, 0),
+        (("口径", "50A"), ("精度", "±0.5% of rate"), ("出力", "4-20 mA / Modbus")),
+    ),
+)
+
+
+def _demo_image(sku: str, colour: tuple[int, int, int]) -> bytes:
+    """A product "photo": a simple drawing of a pump body on a plain background (PNG)."""
+    import io
+
+    from PIL import Image, ImageDraw, ImageFont  # WeasyPrint depends on Pillow
+
+    image = Image.new("RGB", (480, 360), (244, 245, 247))
+    draw = ImageDraw.Draw(image)
+    draw.rounded_rectangle((60, 210, 420, 290), radius=12, fill=(120, 128, 138))
+    draw.ellipse((150, 70, 310, 230), fill=colour, outline=(29, 38, 48), width=4)
+    draw.ellipse((205, 125, 255, 175), fill=(232, 238, 246))
+    draw.rectangle((300, 120, 400, 160), fill=colour, outline=(29, 38, 48), width=3)
+    draw.rectangle((210, 30, 250, 80), fill=colour, outline=(29, 38, 48), width=3)
+    draw.text((70, 300), sku, fill=(29, 38, 48), font=ImageFont.load_default(size=32))
+    out = io.BytesIO()
+    image.save(out, format="PNG", optimize=True)
+    return out.getvalue()
+
+
+def _demo_spec_sheet(product: Product, rows: tuple[tuple[str, str], ...]) -> bytes:
+    """A one-page spec sheet (仕様書) as a real PDF, rendered by WeasyPrint."""
+    import logging
+
+    from django.utils.html import escape
+    from weasyprint import HTML
+
+    logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
+
+    table = "".join(f"<tr><th>{escape(k)}</th><td>{escape(v)}</td></tr>" for k, v in rows)
+    html = (
+        '<html lang="ja"><head><style>@page { size: A4; margin: 18mm }'
+        'body { font-family: "Noto Sans CJK JP", sans-serif; font-size: 11pt }'
+        "th, td { border: 1px solid #999; padding: 4pt 8pt; text-align: left }"
+        "table { border-collapse: collapse }</style></head><body>"
+        f"<h1>{escape(product.sku)} {escape(product.name)} 仕様書</h1>"
+        f"<p>{escape(product.advantages).replace(chr(10), '<br>')}</p>"
+        f"<table>{table}</table><p>株式会社トクイ工業 技術部 発行</p></body></html>"
+    )
+    return HTML(string=html).write_pdf()
+
+
+def _demo_attachments(*, head: User, products: dict[str, Product]) -> int:
+    """A photo and a spec sheet for a few products, through the attachment service."""
+    count = 0
+    for sku, colour, rows in ATTACHED:
+        product = products.get(sku)
+        if product is None:
+            continue
+        uploads = (
+            ("image", f"{sku}_外観.png", "外観写真", _demo_image(sku, colour), "image/png"),
+            (
+                "spec_sheet",
+                f"{sku}_仕様書.pdf",
+                "仕様書 第2版",
+                _demo_spec_sheet(product, rows),
+                "application/pdf",
+            ),
+        )
+        for kind, name, title, content, content_type in uploads:
+            product_attachment_add(
+                actor=head,
+                product=product,
+                kind=kind,
+                title=title,
+                file=SimpleUploadedFile(name, content, content_type=content_type),
+            )
+            count += 1
+    return count

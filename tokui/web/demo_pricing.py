@@ -1,10 +1,11 @@
 """Demo key-account agreements, on top of the demo book (``tokui.web.demo``) and catalog.
 
-The first two key clients of the demo user kam get this fiscal year's agreement (4月1日 to
+The first three key clients of the demo user kam get this fiscal year's agreement (4月1日 to
 3月31日): special prices for the pumps with a quantity tier, a discount for the valves' product
 line and one for a sensor, and payment terms as Japanese customers agree them (月末締め翌月末払い,
-20日締め翌月10日払い). ``GET /api/v1/prices/quote`` then answers with these terms and names the
-agreement.
+20日締め翌月10日払い, 15日締め当月末払い, with the business-day rules they use); the first also
+keeps last year's (expired) agreement, so the list shows history. ``GET /api/v1/prices/quote``
+then answers with these terms and names the agreement.
 
 Everything goes through the agreement services as kam (the owner), so the account history shows
 it. Deterministic and idempotent: accounts that already have an agreement are left alone.
@@ -20,7 +21,7 @@ from django.utils import timezone
 from tokui.accounts.constants import AccountKind, AccountTier
 from tokui.accounts.models import Account
 from tokui.catalog.models import Product, ProductLine
-from tokui.pricing.models import MONTH_END
+from tokui.pricing.models import MONTH_END, BusinessDayRule
 from tokui.pricing.services import agreement_create, agreement_set_terms
 from tokui.users.models import User
 
@@ -32,22 +33,32 @@ class _Writer(Protocol):
 # (payment terms, special prices (sku, from quantity, price), discounts (sku or line name, %))
 AGREEMENTS: tuple[dict[str, Any], ...] = (
     {
-        "terms": {"closing_day": MONTH_END, "payment_month_offset": 1, "payment_day": MONTH_END},
-        "notes": "月末締め翌月末払い。ポンプは年間契約価格。",
+        "terms": {"closing_day": MONTH_END, "payment_month_offset": 1, "payment_day": MONTH_END,
+                  "business_day_rule": BusinessDayRule.NEXT},
+        "notes": "月末締め翌月末払い（休日の場合は翌営業日）。ポンプは年間契約価格。",
         "prices": (("PMP-100A", 1, 256_000), ("PMP-100A", 5, 248_000), ("PMP-150A", 1, 342_000)),
         "discounts": (("line", "バルブ", Decimal(8)), ("product", "SNS-P10", Decimal("12.5"))),
+        "last_year": True,
     },
     {
-        "terms": {"closing_day": 20, "payment_month_offset": 1, "payment_day": 10},
+        "terms": {"closing_day": 20, "payment_month_offset": 1, "payment_day": 10,
+                  "business_day_rule": BusinessDayRule.NEXT},
         "notes": "20日締め翌月10日払い。保守部品は一律割引。",
         "prices": (("PMP-D25", 1, 118_000),),
         "discounts": (("line", "保守部品", Decimal(10)), ("line", "センサー", Decimal(5))),
     },
-)
+    {
+        "terms": {"closing_day": 15, "payment_month_offset": 0, "payment_day": MONTH_END,
+                  "business_day_rule": BusinessDayRule.PREVIOUS},
+        "notes": "15日締め当月末払い（銀行休業日の場合は前営業日）。",
+        "prices": (("PMP-150A", 1, 352_000), ("PMP-150A", 3, 345_000)),
+        "discounts": (("line", "バルブ", Decimal(5)),),
+    },
+)  # fmt: skip
 
 
 def demo_pricing(*, stdout: _Writer | None = None) -> None:
-    """Give two of kam's key accounts an agreement for this fiscal year, once."""
+    """Give three of kam's key accounts an agreement for this fiscal year, once."""
 
     def say(message: str) -> None:
         if stdout is not None:
@@ -86,6 +97,30 @@ def demo_pricing(*, stdout: _Writer | None = None) -> None:
                     **spec["terms"],
                 },
             )
+            if spec.get("last_year"):
+                previous = agreement_create(
+                    actor=kam,
+                    account=account,
+                    data={
+                        "name": f"{start.year - 1}年度 取引条件",
+                        "valid_from": datetime.date(start.year - 1, 4, 1),
+                        "valid_to": start - datetime.timedelta(days=1),
+                        "notes": "前年度の条件（期間満了）。",
+                        **spec["terms"],
+                    },
+                )
+                # Last year's prices were about 3% higher (rounded to ¥1,000).
+                agreement_set_terms(
+                    actor=kam,
+                    agreement=previous,
+                    prices=[
+                        {"product": products[sku].pk, "min_quantity": qty,
+                         "unit_price": Decimal(round(price * 1.03, -3))}
+                        for sku, qty, price in spec["prices"]
+                        if sku in products
+                    ],
+                    discounts=[],
+                )  # fmt: skip
             prices = [
                 {"product": products[sku].pk, "min_quantity": qty, "unit_price": Decimal(price)}
                 for sku, qty, price in spec["prices"]

@@ -39,7 +39,7 @@ from django.utils.translation import gettext as _
 from tokui.accounts.models import Account, account_scope
 from tokui.activities.constants import Direction, InteractionKind, InteractionSource, TaskPriority
 from tokui.activities.mail.matching import match_mail, users_by_address
-from tokui.activities.mail.outbound import _attachment_name
+from tokui.activities.mail.outbound import attachment_name
 from tokui.activities.mail.parsing import ParsedMail, format_addresses, parse_message
 from tokui.activities.models import Interaction, Mailbox, Task
 from tokui.activities.services import AttachmentIn, interaction_record
@@ -105,7 +105,7 @@ def _attachments(parsed: ParsedMail) -> tuple[list[AttachmentIn], list[str]]:
     notes: list[str] = []
     mb = MAX_ATTACHMENT_BYTES // (1024 * 1024)
     for item in parsed.attachments:
-        name = _attachment_name(item.name)
+        name = attachment_name(item.name)
         stem, ext = os.path.splitext(name)
         if not re.search(r"\w", stem):
             name = "attachment" + ext[:20]

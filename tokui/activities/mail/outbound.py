@@ -100,7 +100,8 @@ def _visible_contact(*, actor: User, contact: Contact) -> Contact:
     return found
 
 
-def _attachment_name(name: str) -> str:
+def attachment_name(name: str) -> str:
+    """A safe file name for an attachment: no path, no control characters, at most 200 long."""
     base = os.path.basename((name or "").replace("\\", "/"))
     base = _CONTROL.sub("", unicodedata.normalize("NFC", base)).strip() or "attachment"
     if len(base) > 200:
@@ -129,7 +130,7 @@ def check_attachments(files: Sequence[Any], errors: ErrorCollector) -> list[tupl
     total = 0
     mb = MAX_ATTACHMENT_BYTES // (1024 * 1024)
     for upload in files:
-        name = _attachment_name(getattr(upload, "name", "") or "")
+        name = attachment_name(getattr(upload, "name", "") or "")
         ext = os.path.splitext(name)[1].lower()
         size = getattr(upload, "size", None) or 0
         total += size
