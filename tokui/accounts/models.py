@@ -120,6 +120,16 @@ class Account(models.Model):
     match_key = models.CharField(max_length=200, db_index=True, editable=False, default="")
     reading_key = models.CharField(max_length=200, db_index=True, editable=False, default="")
     web_domain = models.CharField(max_length=200, db_index=True, editable=False, default="")
+    # The account group (企業グループ): the parent company. Terms agreed with a parent may cover
+    # its whole group (pricing.Agreement.applies_to_group); the services refuse loops.
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("parent company"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="subsidiaries",
+    )
     merged_into = models.ForeignKey(
         "self",
         verbose_name=_("merged into"),

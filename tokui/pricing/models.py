@@ -53,6 +53,13 @@ class Agreement(models.Model):
     payment_day = models.PositiveSmallIntegerField(
         _("payment day"), default=MONTH_END, help_text=_("1–28, or 0 for the month end.")
     )
+    applies_to_group = models.BooleanField(
+        _("for the whole group"),
+        default=False,
+        help_text=_(
+            "Also applies to the account's subsidiaries that have no agreement of their own."
+        ),
+    )
     business_day_rule = models.CharField(
         _("if the payment day is not a business day"),
         max_length=10,
