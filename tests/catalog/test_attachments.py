@@ -191,8 +191,7 @@ def test_upload_on_the_product_page_and_download_with_a_japanese_name(client, he
     assert disposition.startswith("attachment;")
     assert f"filename*=utf-8''{quote('仕様書.pdf')}" in disposition
     assert response["X-Content-Type-Options"] == "nosniff"
-    assert b"".join(response.streaming_content) == PDF
-    response.close()
+    assert b"".join(response.streaming_content) == PDF  # read to the end: the file is closed
 
 
 def test_images_show_as_thumbnails_through_a_signed_in_view(client, head, kam, product):
@@ -208,7 +207,7 @@ def test_images_show_as_thumbnails_through_a_signed_in_view(client, head, kam, p
     assert response.status_code == 200
     assert response["Content-Type"] == "image/png"
     assert response["Content-Disposition"].startswith("inline;")
-    response.close()
+    assert b"".join(response.streaming_content) == PNG  # read to the end: the file is closed
     # a KAM reads but sees no upload form or delete button
     assert reverse("catalog:attachment_upload", args=[product.pk]) not in page
     client.logout()
@@ -282,7 +281,6 @@ def test_api_upload_list_download_delete(client, head, product):
     assert response["Content-Disposition"].startswith("attachment;")
     assert f"filename*=utf-8''{quote('外観.png')}" in response["Content-Disposition"]
     assert b"".join(response.streaming_content) == PNG
-    response.close()
 
     # another product's id in the path does not reach this file
     other = f"/api/v1/products/{product.pk + 999}/attachments/{body['id']}/download"

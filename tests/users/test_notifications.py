@@ -4,6 +4,7 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
+from tests.activities.mailservers import free_port
 from tokui.users.models import Notification
 from tokui.users.notifications import notification_open, notify
 
@@ -66,3 +67,20 @@ def test_bell_count_page_open_and_mark_all_read(client, kam):
     client.post(reverse("pricing:notification_read_all"))
     assert not Notification.objects.filter(user=kam, read_at=None).exists()
     assert "bell-count" not in client.get("/notifications/").text
+
+
+def test_a_mail_server_that_is_down_loses_no_notification(
+    kam, django_capture_on_commit_callbacks, settings
+):
+    settings.MAILERS = {  # nothing listens on that port: the SMTP connection is refused
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {"host": "127.0.0.1", "port": free_port(), "timeout": 2},
+        }
+    }
+    kam.email = "kam@example.jp"
+    kam.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        notify(users=[kam], title="Approval needed", url="/pricing/approvals/1/")
+    # The in-app notification stays; the failed mail is logged, not raised at the person.
+    assert Notification.objects.filter(user=kam, title="Approval needed").count() == 1

@@ -511,7 +511,9 @@ def daily_report_save(
         ReportStatus.SUBMITTED
     ):
         report_id, resubmitted = report.pk, was == ReportStatus.REVIEWED
-        transaction.on_commit(lambda: notify_submitted(report_id, resubmitted=resubmitted))
+        transaction.on_commit(
+            lambda: notify_submitted(report_id, resubmitted=resubmitted), robust=True
+        )
     return report
 
 
@@ -575,7 +577,7 @@ def daily_report_comment(*, actor: User, report: DailyReport, body: str) -> Dail
     if report.user_id != actor.pk:
         daily_report_mark_read(actor=actor, report=report)
     comment_id = comment.pk
-    transaction.on_commit(lambda: notify_commented(comment_id))
+    transaction.on_commit(lambda: notify_commented(comment_id), robust=True)
     return comment
 
 

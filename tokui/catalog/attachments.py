@@ -354,7 +354,7 @@ def product_attachment_delete(*, actor: Any, attachment: ProductAttachment) -> N
         scope=product_scope(product.pk),
     )
     if path:
-        transaction.on_commit(lambda: storage.delete(path))
+        transaction.on_commit(lambda: storage.delete(path), robust=True)
 
 
 def product_attachment_open(attachment: ProductAttachment) -> IO[bytes]:

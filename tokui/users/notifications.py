@@ -77,7 +77,8 @@ def notify(
                     "pk", flat=True
                 )
             )
-        transaction.on_commit(lambda: _send_mail(ids))
+        # robust: a mail server that is down must not turn a saved decision into an error page.
+        transaction.on_commit(lambda: _send_mail(ids), robust=True)
     return created
 
 
