@@ -15,6 +15,8 @@ class AccountsConfig(AppConfig):
         account_relations.register("accounts.ScreeningCheck", "account")
         # Accounts merged earlier into the merged one now point at the survivor.
         account_relations.register("accounts.Account", "merged_into")
+        # The merged account's subsidiaries (企業グループ) move under the survivor.
+        account_relations.register("accounts.Account", "parent")
         for action, label in (
             ("accounts.account.created", _("Account created")),
             ("accounts.account.updated", _("Account changed")),

@@ -9,6 +9,9 @@ A merge keeps the *survivor* and retires the *merged* account:
   survivor, and the merged account's tags are added to the survivor's;
 - the merged account is archived with ``merged_into`` pointing at the survivor; it keeps its
   own history, and its page (old links included) says where it went;
+- the merged account's subsidiaries move under the survivor; if the survivor sat under the
+  merged account (or under one of those subsidiaries) its parent is cleared, so no loop is left
+  (recorded under ``_parent`` in ``survivor_before``, and put back by an undo);
 - a :class:`MergeRecord` keeps the survivor's values before the merge and the ids of the moved
   records, which is what :func:`account_merge_undo` needs; one audit event
   (``accounts.account.merged``) goes into each account's history.
@@ -30,6 +33,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tokui.accounts.constants import ACCOUNT_EDITABLE_FIELDS
+from tokui.accounts.groups import group_ancestor_ids
 from tokui.accounts.models import Account, MergeRecord, account_scope
 from tokui.accounts.services import (
     ACCOUNT_DERIVED_FIELDS,
@@ -49,6 +53,7 @@ MERGED_ACTION = "accounts.account.merged"
 UNDONE_ACTION = "accounts.account.merge_undone"
 TAGS_KEY = "accounts.account_tags"
 _MERGED_NUMBER_KEY = "_merged_corporate_number"
+_PARENT_KEY = "_parent"  # the survivor's parent company, cleared because it closed a loop
 _CHUNK = 500
 
 
@@ -142,6 +147,17 @@ def _check_version(account: Account, version: int | None) -> None:
         )
 
 
+def _closes_group_loop(survivor: Account) -> bool:
+    """Whether the survivor's parent chain, as stored now, comes back to the survivor."""
+    parent_id = Account.objects.filter(pk=survivor.pk).values_list("parent_id", flat=True).first()
+    survivor.parent_id = parent_id
+    if parent_id is None:
+        return False
+    return parent_id == survivor.pk or survivor.pk in group_ancestor_ids(
+        survivor.pk, parent_id=parent_id
+    )
+
+
 def _json_id(pk: Any) -> Any:
     return pk if isinstance(pk, int) else str(pk)
 
@@ -212,6 +228,7 @@ def account_merge(
         k: v for k, v in survivor_before.items() if k in changes or k == _MERGED_NUMBER_KEY
     }
 
+    parent_before = survivor.parent_id  # a move below may point it at the survivor itself
     moved: dict[str, list[Any]] = {}
     try:
         with transaction.atomic():
@@ -236,10 +253,31 @@ def account_merge(
             code="conflict",
         ) from exc
 
+    # The merged account's subsidiaries moved to the survivor (``accounts.account.parent``).
+    # When the survivor sat under the merged account, or under one of those subsidiaries, that
+    # closed a loop: the survivor leaves its parent (recorded, and restored by an undo).
+    parent_fields: list[str] = []
+    if _closes_group_loop(survivor):
+        old_parent = parent_before or 0
+        survivor_before[_PARENT_KEY] = old_parent
+        changes["parent"] = [
+            Account.objects.filter(pk=old_parent).values_list("name", flat=True).first(),
+            None,
+        ]
+        survivor.parent_id = None
+        parent_fields = ["parent"]
     account_derive_fields(survivor)
     survivor.version += 1
     survivor.updated_at = now
-    survivor.save(update_fields=[*clean.keys(), *ACCOUNT_DERIVED_FIELDS, "version", "updated_at"])
+    survivor.save(
+        update_fields=[
+            *clean.keys(),
+            *parent_fields,
+            *ACCOUNT_DERIVED_FIELDS,
+            "version",
+            "updated_at",
+        ]
+    )
     merged.merged_into = survivor
     merged.archived_at = now
     merged.version += 1
@@ -377,6 +415,7 @@ def account_merge_undo(*, actor: User, merge_record: MergeRecord) -> MergeRecord
             survivor.tags.remove(*ids)
         elif key in relations:
             _move(relations[key], list(ids), to_id=merged.pk, from_id=survivor.pk)
+    _restore_parent(survivor, record.survivor_before.get(_PARENT_KEY), changes)
 
     merged_changes: dict[str, list[Any]] = {
         "merged_into": [survivor.name, None],
@@ -413,6 +452,18 @@ def account_merge_undo(*, actor: User, merge_record: MergeRecord) -> MergeRecord
         note=note,
     )
     return record
+
+
+def _restore_parent(survivor: Account, parent_id: Any, changes: dict[str, list[Any]]) -> None:
+    """Put back the parent company a merge cleared, unless it is gone or would make a loop."""
+    if not isinstance(parent_id, int) or survivor.parent_id is not None:
+        return
+    parent = Account.objects.filter(pk=parent_id).first()
+    if parent is None or survivor.pk in [parent.pk, *group_ancestor_ids(parent.pk)]:
+        return
+    survivor.parent = parent
+    survivor.save(update_fields=["parent"])
+    changes["parent"] = [None, parent.name]
 
 
 # Reads ------------------------------------------------------------------------------------

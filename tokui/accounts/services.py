@@ -21,6 +21,7 @@ from tokui.accounts.constants import (
     EntityType,
     LegalFormPosition,
 )
+from tokui.accounts.groups import group_check_parent
 from tokui.accounts.models import Account, Contact, account_scope
 from tokui.accounts.segments import account_set_tags
 from tokui.core.audit import audit_record, check_version, diff, snapshot
@@ -51,6 +52,10 @@ from tokui.core.validation import (
 from tokui.users.models import User
 from tokui.users.selectors import user_assignable_owners
 
+# The parent company (企業グループ) is written through the services like any field, but is not
+# one of ACCOUNT_EDITABLE_FIELDS: merges and imports leave it alone (see tokui.accounts.groups).
+ACCOUNT_WRITABLE_FIELDS = (*ACCOUNT_EDITABLE_FIELDS, "parent")
+
 # Identifiers are typed in many shapes (hyphens, spaces, 〒, +81 …) and stored normalised.
 _RAW_LIMITS = {"corporate_number": 20, "phone": 30, "fax": 30, "mobile": 30, "postal_code": 10}
 
@@ -75,13 +80,13 @@ def account_clean_data(
     Pure apart from look-ups (uniqueness, owners): the services, merges and the import's bulk
     path all validate through it, so a value is accepted or refused the same way everywhere.
     """
-    unknown = set(data) - set(ACCOUNT_EDITABLE_FIELDS)
+    unknown = set(data) - set(ACCOUNT_WRITABLE_FIELDS)
     if unknown:
         raise ApplicationError(
             _("Unknown fields: %(f)s") % {"f": ", ".join(sorted(unknown))}, status=422
         )
     errors = ErrorCollector()
-    text = {k: v for k, v in data.items() if k != "owner"}
+    text = {k: v for k, v in data.items() if k not in ("owner", "parent")}
     check_text_fields(Account, text, errors, raw_limits=_RAW_LIMITS)
     if errors.errors:
         errors.raise_if_any()
@@ -181,6 +186,19 @@ def account_clean_data(
             )
         else:
             clean["owner"] = owner
+    if "parent" in data:
+        value = data["parent"]
+        unchanged = (
+            current is not None
+            and ((value.pk if isinstance(value, Account) else value) or None) == current.parent_id
+        )
+        if unchanged:
+            # Kept as it is: not checked again (the parent may since have been archived).
+            clean["parent"] = current.parent if current is not None else None
+        else:
+            clean["parent"] = group_check_parent(
+                actor=actor, value=value, current=current, errors=errors
+            )
     errors.raise_if_any()
     return clean
 
@@ -257,7 +275,7 @@ def _account_create_fields(*, actor: User, data: dict[str, Any]) -> Account:
     account = Account(**clean)
     account_derive_fields(account)
     account.save()
-    fields = [f for f in ACCOUNT_EDITABLE_FIELDS if f in clean or f in ("kind", "tier")]
+    fields = [f for f in ACCOUNT_WRITABLE_FIELDS if f in clean or f in ("kind", "tier")]
     audit_record(
         actor=actor,
         action="accounts.account.created",

@@ -1,5 +1,7 @@
 """Pages of the customer data bank. Thin: parse, call a selector or service, render."""
 
+from typing import Any
+
 from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -20,6 +22,7 @@ from tokui.accounts.constants import (
     AccountTier,
 )
 from tokui.accounts.forms import AccountForm, ContactForm
+from tokui.accounts.groups import account_group
 from tokui.accounts.models import Account
 from tokui.accounts.screening import screening_flags_attach, screening_overview
 from tokui.accounts.segments import account_tag_names, account_tags_attach
@@ -86,6 +89,7 @@ def account_detail(request: HttpRequest, account_id: int) -> TemplateResponse:
     account = selectors.account_get(viewer=request.user, account_id=account_id)
     contacts = selectors.contact_list(viewer=request.user, account_id=account.pk)
     screening = screening_overview(viewer=request.user, account=account)
+    group = account_group(viewer=request.user, account=account)
     return TemplateResponse(
         request,
         "accounts/account_detail.html",
@@ -95,8 +99,52 @@ def account_detail(request: HttpRequest, account_id: int) -> TemplateResponse:
             "screening_flag": screening.flag,
             "contacts": list(contacts),
             "identity_warnings": services.account_identity_warnings(account),
+            "group": group,
             "sections": account_sections.render(request, account),
         },
+    )
+
+
+def _parent_search(request: HttpRequest) -> str:
+    """What was typed in the parent company's "find" box (GET from htmx, POST without JS)."""
+    source = request.POST if request.method == "POST" else request.GET
+    return source.get("parent_q", "").strip()[:200]
+
+
+def _account_form(
+    request: HttpRequest, *, account: Account | None, initial: dict[str, Any]
+) -> tuple[AccountForm, bool]:
+    """The account form, and whether it is to be saved.
+
+    The "Find" button of the parent company (no JavaScript) redisplays the form as typed, with
+    the companies found, saving nothing; so does htmx as one types (only the choice is sent).
+    """
+    search = _parent_search(request)
+    if request.method == "POST" and "parent_search" not in request.POST:
+        bound = AccountForm(
+            request.POST,
+            viewer=request.user,
+            account=account,
+            initial=initial,
+            parent_search=search,
+        )
+        return bound, True
+    if request.method == "POST":
+        initial = {**initial, **request.POST.dict()}
+    elif "parent" in request.GET:
+        initial = {**initial, "parent": request.GET.get("parent", "")}
+    form = AccountForm(viewer=request.user, account=account, initial=initial, parent_search=search)
+    return form, False
+
+
+def _form_page(
+    request: HttpRequest, form: AccountForm, account: Account | None
+) -> TemplateResponse:
+    template = "accounts/account_form.html"
+    if is_htmx(request) and request.method == "GET" and "parent_q" in request.GET:
+        template += "#parent-choice"
+    return TemplateResponse(
+        request, template, {"form": form, "account": account}, status=form_status(form)
     )
 
 
@@ -104,8 +152,8 @@ def account_detail(request: HttpRequest, account_id: int) -> TemplateResponse:
 @require_http_methods(["GET", "POST"])
 def account_create(request: HttpRequest) -> HttpResponse:
     _require_editor(request)
-    form = AccountForm(request.POST or None, viewer=request.user, initial={"owner": request.user})
-    if request.method == "POST" and form.is_valid():
+    form, submitted = _account_form(request, account=None, initial={"owner": request.user})
+    if submitted and form.is_valid():
         try:
             account = services.account_create(
                 actor=request.user, data=form.service_data(), tags=form.tag_names()
@@ -115,12 +163,7 @@ def account_create(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("Account “%(name)s” created.") % {"name": account.name})
             return redirect("accounts:detail", account_id=account.pk)
-    return TemplateResponse(
-        request,
-        "accounts/account_form.html",
-        {"form": form, "account": None},
-        status=form_status(form),
-    )
+    return _form_page(request, form, None)
 
 
 @maps_service_errors
@@ -136,9 +179,10 @@ def account_edit(request: HttpRequest, account_id: int) -> HttpResponse:
         postal_code=account.postal_code_display.lstrip("〒"),
         version=account.version,
         tags=", ".join(account_tag_names(account)),
+        parent=account.parent_id,
     )
-    form = AccountForm(request.POST or None, viewer=request.user, initial=initial)
-    if request.method == "POST" and form.is_valid():
+    form, submitted = _account_form(request, account=account, initial=initial)
+    if submitted and form.is_valid():
         try:
             services.account_update(
                 actor=request.user,
@@ -152,12 +196,7 @@ def account_edit(request: HttpRequest, account_id: int) -> HttpResponse:
         else:
             messages.success(request, _("Changes saved."))
             return redirect("accounts:detail", account_id=account.pk)
-    return TemplateResponse(
-        request,
-        "accounts/account_form.html",
-        {"form": form, "account": account},
-        status=form_status(form),
-    )
+    return _form_page(request, form, account)
 
 
 @maps_service_errors

@@ -140,7 +140,7 @@ def get_account(request: HttpRequest, account_id: int) -> Any:
 def update_account(request: HttpRequest, account_id: int, payload: AccountPatch) -> Any:
     account = selectors.account_get(viewer=request_user(request), account_id=account_id)
     data = drop_nones(
-        payload.model_dump(exclude_unset=True), keep=("corporate_number", "employees")
+        payload.model_dump(exclude_unset=True), keep=("corporate_number", "employees", "parent")
     )
     version = data.pop("version", None)
     tags = data.pop("tags", None)

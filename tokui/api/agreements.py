@@ -108,6 +108,10 @@ class AgreementOut(Schema):
     payment_day: int = DayNumber
     business_day_rule: BusinessDayRule
     payment_terms: str = Field(description="e.g. 月末締め翌月末払い, in your language.")
+    applies_to_group: bool = Field(
+        description="Also applies to the account's subsidiaries (企業グループ) that have no "
+        "agreement of their own on the day."
+    )
     notes: str
     approved_by: int | None = Field(
         description="The approval request whose terms are in force: they change only through "
@@ -189,6 +193,7 @@ class AgreementPatch(Strict):
     payment_month_offset: int | None = Field(None, ge=0, le=12, strict=True)
     payment_day: int | None = Field(None, ge=0, le=28, strict=True)
     business_day_rule: BusinessDayRule | None = None
+    applies_to_group: bool | None = Field(None, strict=True)
     notes: str | None = Field(None, max_length=10_000)
     version: int | None = Field(None, ge=1, le=2**31, strict=True)
 
@@ -203,6 +208,9 @@ class AgreementCreate(Strict):
     payment_month_offset: int = Field(1, ge=0, le=12, strict=True)
     payment_day: int = Field(0, ge=0, le=28, strict=True, description="0: the month end.")
     business_day_rule: BusinessDayRule = BusinessDayRule.NEXT
+    applies_to_group: bool = Field(
+        False, strict=True, description="Also for the account's subsidiaries (企業グループ)."
+    )
     notes: str = Field("", max_length=10_000)
 
 

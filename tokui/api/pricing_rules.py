@@ -1,7 +1,9 @@
 """/api/v1/discount-rules and /api/v1/rebates: discount rules and bonus programmes.
 
 The same selectors and services as the pages. Heads of sales and administrators write; everyone
-reads discount rules, and programmes of the accounts they may see. Recording a purchase is
+reads discount rules, and programmes of the accounts they may see. Rules are written through
+``tokui.pricing.approvals.rule_propose``: beyond the writer's authority a rule becomes an
+approval request (202) and is written when approved. Recording a purchase is
 idempotent on its ``source``: 201 when it is new, 200 with the row already counted.
 """
 
@@ -22,6 +24,7 @@ from tokui.api.reports import Day
 from tokui.api.schemas import Strict, drop_nones
 from tokui.catalog.constants import Currency
 from tokui.pricing import rebates, rules
+from tokui.pricing.approvals import rule_propose
 from tokui.pricing.models import (
     DiscountRule,
     DiscountRuleKind,
@@ -83,12 +86,24 @@ class DiscountRulePatch(Strict):
     active: bool | None = None
     notes: str | None = Field(None, max_length=20_000)
     version: int | None = Field(None, ge=1, le=2**31)
+    reason: str | None = Field(
+        None,
+        max_length=4000,
+        description="Why: shown to the approver when the discount is above your authority.",
+    )
 
 
 class DiscountRuleCreate(DiscountRulePatch):
     name: str = Field(..., min_length=1, max_length=200)  # type: ignore[assignment]
     kind: DiscountRuleKind  # type: ignore[assignment]
     percent: Decimal = Field(..., gt=0, lt=100, max_digits=5, decimal_places=2)  # type: ignore[assignment]
+
+
+class ApprovalQueuedOut(Schema):
+    approval_request: int = Field(
+        description="The approval request opened (GET /approvals/{id}); the rule is written "
+        "when it is approved."
+    )
 
 
 _CLEARABLE = ("valid_from", "valid_to", "segment", "account_tier", "line")
@@ -116,13 +131,22 @@ def list_discount_rules(request: HttpRequest, filters: Query[DiscountRuleQuery])
 
 
 @router.post(
-    "/discount-rules", response={201: DiscountRuleOut, **ERRORS}, summary="Add a discount rule"
+    "/discount-rules",
+    response={201: DiscountRuleOut, 202: ApprovalQueuedOut, **ERRORS},
+    summary="Add a discount rule",
 )
 def create_discount_rule(request: HttpRequest, payload: DiscountRuleCreate) -> Status:
+    """Within your authority (maximum discount) the rule is added now (201). Beyond it an
+    approval request is opened (202 with its id) and the rule is added when it is approved."""
+    user = request_user(request)
     data = _rule_data(payload)
     data.pop("version", None)
-    rule = rules.discount_rule_create(actor=request_user(request), data=data)
-    return Status(201, rules.discount_rule_get(viewer=request_user(request), rule_id=rule.pk))
+    reason = data.pop("reason", None) or ""
+    outcome = rule_propose(actor=user, data=data, reason=reason)
+    if outcome.request is not None and not outcome.applied:
+        return Status(202, {"approval_request": outcome.request.pk})
+    rule_id = outcome.rule.pk if outcome.rule is not None else 0
+    return Status(201, rules.discount_rule_get(viewer=user, rule_id=rule_id))
 
 
 @router.get(
@@ -136,17 +160,23 @@ def get_discount_rule(request: HttpRequest, rule_id: int) -> Any:
 
 @router.patch(
     "/discount-rules/{rule_id}",
-    response={200: DiscountRuleOut, **ERRORS},
+    response={200: DiscountRuleOut, 202: ApprovalQueuedOut, **ERRORS},
     summary="Change a discount rule",
 )
-def update_discount_rule(request: HttpRequest, rule_id: int, payload: DiscountRulePatch) -> Any:
-    """``active: false`` stops the rule; ``version`` refuses a stale edit (409)."""
+def update_discount_rule(request: HttpRequest, rule_id: int, payload: DiscountRulePatch) -> Status:
+    """``active: false`` stops the rule (never needs approval); ``version`` refuses a stale
+    edit (409). When the rule after the change is above your authority an approval request is
+    opened (202 with its id) and the change applies when it is approved; one request per rule
+    is open at a time (409 naming it)."""
     user = request_user(request)
     rule = rules.discount_rule_get(viewer=user, rule_id=rule_id)
     data = _rule_data(payload)
     version = data.pop("version", None)
-    rules.discount_rule_update(actor=user, rule=rule, data=data, version=version)
-    return rules.discount_rule_get(viewer=user, rule_id=rule_id)
+    reason = data.pop("reason", None) or ""
+    outcome = rule_propose(actor=user, rule=rule, data=data, version=version, reason=reason)
+    if not outcome.applied and outcome.request is not None:
+        return Status(202, {"approval_request": outcome.request.pk})
+    return Status(200, rules.discount_rule_get(viewer=user, rule_id=rule_id))
 
 
 # -- bonus programmes ------------------------------------------------------------------------

@@ -59,6 +59,11 @@ class AccountOut(Schema):
     updated_at: datetime
     screening: ScreeningFlagOut = Field(description="Risk screening (与信・反社チェック).")
     tags: list[str] = Field(description="Tag names, in name order.")
+    parent: int | None = Field(description="The parent company's account id (企業グループ).")
+
+    @staticmethod
+    def resolve_parent(obj: Account) -> int | None:
+        return obj.parent_id
 
     @staticmethod
     def resolve_owner(obj: Account) -> str:
@@ -105,6 +110,9 @@ class AccountFields(Strict):
     street: str = Field("", max_length=200)
     building: str = Field("", max_length=200)
     notes: str = Field("", max_length=10000)
+    parent: int | None = Field(
+        None, ge=1, le=2**62, strict=True, description="The parent company's account id."
+    )
     tags: list[TagName] = Field(
         default_factory=list,
         max_length=TAGS_PER_ACCOUNT,
@@ -139,6 +147,9 @@ class AccountPatch(Strict):
     street: str | None = Field(None, max_length=200)
     building: str | None = Field(None, max_length=200)
     notes: str | None = Field(None, max_length=10000)
+    parent: int | None = Field(
+        None, ge=1, le=2**62, strict=True, description="The parent company's id; null: none."
+    )
     tags: list[TagName] | None = Field(
         None,
         max_length=TAGS_PER_ACCOUNT,

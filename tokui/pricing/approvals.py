@@ -17,6 +17,8 @@ approves, the kind's ``apply`` handler runs in the same transaction: if it fails
 approval is kept and the approver is told why. See docs/adr/0007-approvals.md.
 """
 
+import datetime
+import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -29,13 +31,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from tokui.accounts.models import Account, account_scope
+from tokui.accounts.constants import AccountTier
+from tokui.accounts.models import Account, Segment, account_scope
 from tokui.catalog.constants import ROLES_SEEING_COST
 from tokui.catalog.models import Product, ProductLine
-from tokui.core.audit import audit_record
+from tokui.core.audit import audit_record, check_version
 from tokui.core.exceptions import ApplicationError, Conflict, NotFound, PermissionDenied
 from tokui.core.money import format_money
 from tokui.core.validation import ErrorCollector, check_plain_text
+from tokui.pricing import rules
 from tokui.pricing.authority import (
     Needs,
     agreement_current_terms,
@@ -54,6 +58,8 @@ from tokui.pricing.models import (
     ApprovalStatus,
     ApprovalStep,
     AuthorityLimit,
+    DiscountRule,
+    DiscountRuleKind,
 )
 from tokui.pricing.services import agreement_set_terms
 from tokui.users.constants import Role
@@ -1195,4 +1201,336 @@ approval_kinds.register(
     title=lambda r: (
         _agreement_terms_title(r.agreement, r.account) if r.agreement and r.account else r.title
     ),
+)
+
+
+# -- discount rules -------------------------------------------------------------------------------
+
+RULE_KIND = "discount_rule"
+RULE_SUBJECT_PREFIX = "discount_rule:"
+RULE_NEW_SUBJECT_PREFIX = "discount_rule:new:"
+# Changing only these never changes a price, so it needs no approval.
+RULE_COSMETIC_FIELDS = frozenset({"name", "notes"})
+
+
+@dataclass(frozen=True)
+class RuleOutcome:
+    rule: DiscountRule | None  # the rule as it is now (None: a new rule waiting for approval)
+    applied: bool  # True: the change is in force now
+    request: ApprovalRequest | None = None  # the request opened when it needs approval
+
+
+def rule_subject_key(rule_id: int) -> str:
+    return f"{RULE_SUBJECT_PREFIX}{rule_id}"
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _rule_json_value(value: Any) -> Any:
+    if isinstance(value, Segment | ProductLine):
+        return value.pk
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+def _rule_json(values: dict[str, Any]) -> dict[str, Any]:
+    """JSON-safe values the rule services accept back (ids, ISO dates, decimal strings)."""
+    return {name: _rule_json_value(value) for name, value in values.items()}
+
+
+def _rule_values(rule: DiscountRule) -> dict[str, Any]:
+    return _rule_json(
+        {
+            name: getattr(rule, f"{name}_id" if name in ("segment", "line") else name)
+            for name in rules.RULE_EDITABLE_FIELDS
+        }
+    )
+
+
+def _clean_reason(reason: Any) -> str:
+    errors = ErrorCollector()
+    reason = reason.strip() if isinstance(reason, str) else ""
+    if len(reason) > REASON_LIMIT:
+        errors.add("reason", _("At most %(n)d characters, please.") % {"n": REASON_LIMIT})
+    if "\x00" in reason:
+        errors.add("reason", _("Null characters are not allowed."))
+    check_plain_text("reason", reason, errors)
+    errors.raise_if_any()
+    return reason
+
+
+def _rule_title(name: str, *, new: bool) -> str:
+    if new:
+        return _("New discount rule “%(name)s”") % {"name": name}
+    return _("Discount rule “%(name)s”") % {"name": name}
+
+
+def _request_rule_title(request: ApprovalRequest) -> str:
+    proposal = _dict(request.proposal)
+    data = _dict(proposal.get("data"))
+    before = _dict(proposal.get("before"))
+    name = str(data.get("name") or before.get("name") or "")
+    if not name:
+        return request.title
+    return _rule_title(name, new=not before)
+
+
+def rule_propose(
+    *,
+    actor: User,
+    rule: DiscountRule | None = None,
+    data: dict[str, Any],
+    version: int | None = None,
+    reason: str = "",
+) -> RuleOutcome:
+    """Add (``rule`` None) or change a discount rule now, or open an approval request for it.
+
+    Applied now when the rule after the change is within the actor's authority
+    (``max_discount_percent``), when it is not active (stopping a rule never needs approval)
+    or when only its name or notes change. Otherwise the data is validated exactly as
+    ``discount_rule_create``/``discount_rule_update`` would (bad data is refused before any
+    request exists; a stale ``version`` is a Conflict) and a "discount_rule" request is opened;
+    the rule is written when the last approver approves. One open request per rule: a change
+    while another person's request is open is a Conflict naming it (stopping the rule is not).
+    The requester's own returned request is submitted again with the new data instead.
+    """
+    with transaction.atomic():
+        rules.require_rule_writer(actor)
+        if not isinstance(data, dict):
+            raise ApplicationError(_("Give the rule's fields."), status=422)
+        current: DiscountRule | None = None
+        if rule is not None:
+            current = DiscountRule.objects.select_for_update().filter(pk=rule.pk).first()
+            if current is None:
+                raise NotFound(_("No such discount rule."))
+            check_version(record=current, version=version)
+        clean = rules.discount_rule_clean_data(actor=actor, data=data, current=current)
+        reason = _clean_reason(reason)
+
+        def after(name: str) -> Any:
+            if name in clean:
+                return clean[name]
+            if current is None:
+                return {"active": True, "min_quantity": 1}.get(name)
+            return getattr(current, name)
+
+        if current is None:
+            prices_change = True
+        else:
+            prices_change = any(
+                clean[name] != getattr(current, name)
+                for name in clean
+                if name not in RULE_COSMETIC_FIELDS
+            )
+        active = bool(after("active"))
+        needs = Needs(discount_percent=after("percent"))
+        within = covers(authority_for(actor), needs)
+        open_request = None
+        if current is not None:
+            open_request = (
+                ApprovalRequest.objects.filter(
+                    subject_key=rule_subject_key(current.pk), status__in=OPEN_STATUSES
+                )
+                .select_related("requester")
+                .first()
+            )
+        own_returned = (
+            open_request is not None
+            and open_request.requester_id == actor.pk
+            and open_request.status == ApprovalStatus.RETURNED
+        )
+        stopping = current is not None and current.active and not active
+        if open_request is not None and not own_returned and not stopping:
+            raise _open_conflict(open_request)
+        if within or not active or not prices_change:
+            if current is None:
+                saved = rules.discount_rule_create(actor=actor, data=data)
+            else:
+                saved = rules.discount_rule_update(
+                    actor=actor, rule=current, data=data, version=version
+                )
+            if own_returned and open_request is not None:
+                approval_withdraw(
+                    actor=actor,
+                    request=open_request,
+                    comment=_("Replaced by a change within my authority."),
+                )
+            return RuleOutcome(rule=saved, applied=True)
+        proposal: dict[str, Any] = {
+            "rule": current.pk if current else None,
+            "rule_version": current.version if current else None,
+            "data": _rule_json(clean),
+            "before": _rule_values(current) if current else {},
+        }
+        if own_returned and open_request is not None:
+            request = approval_resubmit(
+                actor=actor, request=open_request, proposal=proposal, needs=needs, comment=reason
+            )
+        else:
+            name = str(after("name") or "")
+            request = approval_request_create(
+                actor=actor,
+                kind=RULE_KIND,
+                title=_rule_title(name, new=current is None),
+                proposal=proposal,
+                needs=needs,
+                subject_key=rule_subject_key(current.pk)
+                if current
+                else f"{RULE_NEW_SUBJECT_PREFIX}{uuid.uuid4().hex}",
+                reason=reason,
+            )
+        return RuleOutcome(rule=current, applied=False, request=request)
+
+
+def rule_open_requests() -> tuple[dict[int, ApprovalRequest], list[ApprovalRequest]]:
+    """Open discount-rule requests: changes by rule id, and new rules waiting for approval.
+
+    The rules list shows them to writers (heads of sales and administrators, who see every
+    request); open requests are few.
+    """
+    changes: dict[int, ApprovalRequest] = {}
+    new: list[ApprovalRequest] = []
+    qs = ApprovalRequest.objects.filter(kind=RULE_KIND, status__in=OPEN_STATUSES).select_related(
+        "requester"
+    )
+    for request in qs.order_by("created_at", "id"):
+        key = request.subject_key
+        if key.startswith(RULE_NEW_SUBJECT_PREFIX) or not key:
+            new.append(request)
+        elif key.startswith(RULE_SUBJECT_PREFIX) and key[len(RULE_SUBJECT_PREFIX) :].isdigit():
+            changes[int(key[len(RULE_SUBJECT_PREFIX) :])] = request
+    return changes, new
+
+
+def _apply_discount_rule(request: ApprovalRequest, approver: User) -> None:
+    """Write the approved rule as the requester would, and record the approval on the rule."""
+    proposal = _dict(request.proposal)
+    data = proposal.get("data")
+    if not isinstance(data, dict):
+        raise ApplicationError(_("The request holds no rule to write."))
+    rule_id = proposal.get("rule")
+    if rule_id is None:
+        rule = rules.discount_rule_create(actor=request.requester, data=dict(data))
+        request.proposal = {**proposal, "rule": rule.pk, "created": True}
+        request.save(update_fields=["proposal"])
+    else:
+        locked = DiscountRule.objects.select_for_update().filter(pk=rule_id).first()
+        if locked is None:
+            raise NotFound(_("The discount rule no longer exists."))
+        rule = locked
+        if rule.version != proposal.get("rule_version"):
+            raise Conflict(
+                _(
+                    "The discount rule was changed after this request was made, so this change "
+                    "may no longer fit: send it back so the requester can propose again."
+                )
+            )
+        rule = rules.discount_rule_update(
+            actor=request.requester, rule=rule, data=dict(data), version=rule.version
+        )
+    audit_record(
+        actor=approver,
+        action="pricing.discount_rule.approved",
+        target=rule,
+        changes={"approved_by": [None, f"#{request.pk}"]},
+        scope=rules.discount_rule_scope(rule.pk),
+        note=request.title,
+    )
+
+
+def _rule_percent_text(value: Any) -> str:
+    try:
+        return f"{Decimal(str(value)).normalize():f}%"
+    except (ArithmeticError, ValueError):
+        return "—"
+
+
+def _rule_condition_text(values: dict[str, Any]) -> str:
+    """The kind and its conditions in words: "account tier: key accounts · from 100 units"."""
+    kind = values.get("kind")
+    parts = [str(DiscountRuleKind(kind).label) if kind in DiscountRuleKind.values else "—"]
+    segment_id, line_id = values.get("segment"), values.get("line")
+    if isinstance(segment_id, int):
+        segment = Segment.objects.filter(pk=segment_id).first()
+        parts.append(
+            _("Segment %(name)s") % {"name": segment.name if segment else f"#{segment_id}"}
+        )
+    tier = values.get("account_tier")
+    if tier in AccountTier.values:
+        parts.append(str(AccountTier(tier).label))
+    if isinstance(line_id, int):
+        line = ProductLine.objects.filter(pk=line_id).first()
+        parts.append(_("Product line %(name)s") % {"name": line.name if line else f"#{line_id}"})
+    quantity = values.get("min_quantity")
+    if isinstance(quantity, int) and quantity > 1:
+        parts.append(_("from %(q)s units") % {"q": quantity})
+    return " · ".join(parts)
+
+
+def _rule_period_text(values: dict[str, Any]) -> str:
+    start, end = values.get("valid_from"), values.get("valid_to")
+    if not start and not end:
+        return _("always")
+    return f"{start or '…'} – {end or '…'}"
+
+
+def _describe_discount_rule(request: ApprovalRequest, viewer: User) -> list[dict[str, Any]]:
+    """Current vs proposed: the discount, the kind and its conditions, the period (and whether
+    the rule is active, when that changes)."""
+    proposal = _dict(request.proposal)
+    before = _dict(proposal.get("before"))
+    data = _dict(proposal.get("data"))
+    after = {**before, **data}
+    after.setdefault("active", True)
+    name = str(after.get("name") or "")
+    new = not before
+
+    def row(kind: Any, current: str, proposed: str, discount: str | None = None) -> dict:
+        return {
+            "kind": kind,
+            "label": "" if rows else name,  # the rule's name once, on the first row
+            "list_price": "—",
+            "current": "—" if new else current,
+            "proposed": proposed,
+            "discount": discount,
+            "margin": None,
+            "changed": new or current != proposed,
+        }
+
+    rows: list[dict[str, Any]] = []
+    proposed_percent = _rule_percent_text(after.get("percent"))
+    rows.append(
+        row(
+            _("Discount"),
+            _rule_percent_text(before.get("percent")),
+            proposed_percent,
+            proposed_percent,
+        )
+    )
+    rows.append(
+        row(_("Kind and conditions"), _rule_condition_text(before), _rule_condition_text(after))
+    )
+    rows.append(row(_("Period"), _rule_period_text(before), _rule_period_text(after)))
+    if not new and bool(before.get("active")) != bool(after.get("active")):
+        rows.append(
+            row(
+                _("Status"),
+                _("active") if before.get("active") else _("stopped"),
+                _("active") if after.get("active") else _("stopped"),
+            )
+        )
+    return rows
+
+
+approval_kinds.register(
+    RULE_KIND,
+    apply=_apply_discount_rule,
+    describe=_describe_discount_rule,
+    label=gettext_lazy("Discount rule"),
+    title=_request_rule_title,
 )

@@ -78,6 +78,7 @@ class PricingConfig(AppConfig):
             ("pricing.discount_rule.created", _("Discount rule added")),
             ("pricing.discount_rule.updated", _("Discount rule changed")),
             ("pricing.discount_rule.deactivated", _("Discount rule stopped")),
+            ("pricing.discount_rule.approved", _("Discount rule approved")),
             ("pricing.rebate.created", _("Bonus programme added")),
             ("pricing.rebate.purchase_recorded", _("Purchase counted for a bonus")),
             ("pricing.rebate.tier_reached", _("Bonus tier reached")),

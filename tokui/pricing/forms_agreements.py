@@ -50,6 +50,13 @@ class AgreementForm(ServiceErrorsMixin, forms.Form):
         choices=BusinessDayRule.choices,
         help_text=_("Weekends, public holidays and the banks' 12/31–1/3 are not business days."),
     )
+    applies_to_group = forms.BooleanField(
+        label=_("For the whole group"),
+        required=False,
+        help_text=_(
+            "Also applies to the account's subsidiaries that have no agreement of their own."
+        ),
+    )
     notes = forms.CharField(
         label=_("Notes"),
         required=False,

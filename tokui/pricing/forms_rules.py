@@ -77,6 +77,16 @@ class DiscountRuleForm(ServiceErrorsMixin, forms.Form):
     notes = forms.CharField(
         label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
+    reason = forms.CharField(
+        label=_("Reason for approval"),
+        required=False,
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_(
+            "Used only when the discount is above your authority: the change then goes to an "
+            "approver with this reason and applies once approved."
+        ),
+    )
 
     def __init__(self, *args: Any, viewer: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -86,7 +96,7 @@ class DiscountRuleForm(ServiceErrorsMixin, forms.Form):
         self.fields["name"].widget.attrs.update({"autofocus": True})
 
     def service_data(self) -> dict[str, Any]:
-        data = {k: v for k, v in self.cleaned_data.items() if k != "version"}
+        data = {k: v for k, v in self.cleaned_data.items() if k not in ("version", "reason")}
         data["segment"] = data["segment"].pk if data.get("segment") else None
         data["line"] = data["line"].pk if data.get("line") else None
         data["min_quantity"] = data.get("min_quantity") or 1

@@ -11,17 +11,26 @@ The floor: when the product has a cost, the margin floor (``TOKUI_PRICE_FLOOR_MA
 terms (``approved_by``, a 稟議) that give this product a price below that floor, the approved
 price is the floor instead: approved terms take effect, and nothing goes below what was approved.
 
+Group agreements (企業グループ): the account's own agreement valid on the date wins; without one,
+the agreement valid on the date of the nearest company above it (parent, grandparent, …) that
+is marked ``applies_to_group`` applies, named in the explanation as
+"<agreement> (group: <company>)". Its approved terms set the floor as the account's own would.
+
 Which price list: the default list of the product's currency valid on the date, else the
 first valid list of that currency by name. Other lists valid the same day (a campaign list)
 are not mixed in: one tier table per quote, so the answer names one list.
 """
 
 import datetime
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
 from django.db.models import Q
+from django.utils.translation import gettext as _
 
+from tokui.accounts.groups import group_ancestor_ids
+from tokui.accounts.models import Account
 from tokui.accounts.selectors import account_get
 from tokui.catalog.models import Product
 from tokui.catalog.selectors import product_get, product_price_tiers, sees_cost
@@ -91,8 +100,13 @@ def price_quote(
         on=on,
         account=AccountFacts(id=account.pk, tier=account.tier, segment_ids=segment_ids),
     )
-    record = _agreement_record(account_id=account.pk, on=on)
-    agreement = _agreement_terms(record=record, product=product) if record else None
+    applied = agreement_applying(account_id=account.pk, on=on)
+    record = applied.record if applied else None
+    agreement = (
+        _agreement_terms(record=applied.record, product=product, applied=applied)
+        if applied
+        else None
+    )
     floor = _floor(request, tiers=tiers, agreement=agreement, record=record)
     return quote_price(
         request, Terms(price_tiers=tiers, agreement=agreement, rules=rules, floor=floor)
@@ -144,20 +158,81 @@ def _floor(
     return floor
 
 
+@dataclass(frozen=True)
+class AppliedAgreement:
+    """The agreement that sets an account's terms on a day, and where it comes from."""
+
+    record: AgreementRecord
+    account_id: int  # the account priced
+    group_parent: Account | None = None  # the company above whose group agreement applies
+
+    @property
+    def is_inherited(self) -> bool:
+        return self.group_parent is not None
+
+    @property
+    def label(self) -> str:
+        """The name the explanation shows: the agreement's, with the group's company if any."""
+        if self.group_parent is None:
+            return self.record.name
+        return _("%(agreement)s (group: %(account)s)") % {
+            "agreement": self.record.name,
+            "account": self.group_parent.name,
+        }
+
+
+def _valid_on(on: datetime.date) -> Q:
+    return Q(valid_from__lte=on) & (Q(valid_to__isnull=True) | Q(valid_to__gte=on))
+
+
+def agreement_applying(*, account_id: int, on: datetime.date) -> AppliedAgreement | None:
+    """The account's own agreement valid on ``on`` (at most one: the services refuse overlaps);
+    without one, the group agreement valid on ``on`` of the nearest company above it."""
+    own = _agreement_record(account_id=account_id, on=on)
+    if own is not None:
+        return AppliedAgreement(record=own, account_id=account_id)
+    return group_agreement_for(account_id=account_id, on=on)
+
+
+def group_agreement_for(*, account_id: int, on: datetime.date) -> AppliedAgreement | None:
+    """The group agreement valid on ``on`` of the nearest company above ``account_id`` that has
+    one (``applies_to_group``), whatever the account's own agreements."""
+    chain = group_ancestor_ids(account_id)
+    if not chain:
+        return None
+    found = {
+        record.account_id: record
+        for record in AgreementRecord.objects.filter(
+            _valid_on(on), account_id__in=chain, applies_to_group=True
+        )
+        .select_related("account")
+        .order_by("account_id", "-valid_from", "id")
+    }
+    for ancestor_id in chain:
+        if ancestor_id in found:
+            record = found[ancestor_id]
+            return AppliedAgreement(
+                record=record, account_id=account_id, group_parent=record.account
+            )
+    return None
+
+
 def _agreement_record(*, account_id: int, on: datetime.date) -> AgreementRecord | None:
     """The account's agreement valid on ``on`` (at most one: the services refuse overlaps)."""
     return (
-        AgreementRecord.objects.filter(account_id=account_id, valid_from__lte=on)
-        .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=on))
+        AgreementRecord.objects.filter(_valid_on(on), account_id=account_id)
         .order_by("-valid_from", "id")
         .first()
     )
 
 
-def _agreement_terms(*, record: AgreementRecord, product: Product) -> Agreement:
+def _agreement_terms(
+    *, record: AgreementRecord, product: Product, applied: AppliedAgreement | None = None
+) -> Agreement:
     """The agreement with the rows that concern ``product``: its special prices, its and its
-    line's discounts."""
-    account_id = record.account_id
+    line's discounts. A group agreement is given to the engine as the priced account's terms,
+    named after the group's company."""
+    account_id = applied.account_id if applied else record.account_id
     prices = record.prices.filter(product_id=product.pk)
     discounts = record.discounts.filter(Q(product_id=product.pk) | Q(line_id=product.line_id))
     return Agreement(
@@ -166,7 +241,7 @@ def _agreement_terms(*, record: AgreementRecord, product: Product) -> Agreement:
         currency=record.currency,
         valid_from=record.valid_from,
         valid_to=record.valid_to,
-        name=record.name,
+        name=applied.label if applied else record.name,
         special_prices=tuple(
             SpecialPrice(
                 id=row.pk,

@@ -8,7 +8,9 @@ its inputs, so a rule prices the same whoever asks.
 
 Every write validates every field at once, runs in one transaction with the rule row locked,
 checks the ``version`` the editor loaded and records one audit event under
-``pricing:discount_rule:<id>``.
+``pricing:discount_rule:<id>``. Pages and the API write through
+``tokui.pricing.approvals.rule_propose``: a rule whose discount is above the writer's authority
+becomes an approval request (kind "discount_rule") and is written here once approved.
 """
 
 import datetime
@@ -70,7 +72,7 @@ def may_write_rules(user: Any) -> bool:
     return _signed_in(user) and user.role in ROLES_WRITING_RULES
 
 
-def _require_writer(actor: User) -> None:
+def require_rule_writer(actor: User) -> None:
     if not may_write_rules(actor):
         raise PermissionDenied(
             _("Only heads of sales and administrators change discount rules; you can read them.")
@@ -336,7 +338,7 @@ def _audit_changes(rule: DiscountRule, before: dict[str, Any], fields: list[str]
 @transaction.atomic
 def discount_rule_create(*, actor: User, data: dict[str, Any]) -> DiscountRule:
     """Add a discount rule; it applies to quotes at once (from its first day, if set)."""
-    _require_writer(actor)
+    require_rule_writer(actor)
     clean = discount_rule_clean_data(actor=actor, data=data, current=None)
     rule = DiscountRule.objects.create(**clean)
     audit_record(
@@ -361,7 +363,7 @@ def discount_rule_update(
     *, actor: User, rule: DiscountRule, data: dict[str, Any], version: int | None = None
 ) -> DiscountRule:
     """Change a rule; ``version`` is what the editor loaded (a stale one is refused)."""
-    _require_writer(actor)
+    require_rule_writer(actor)
     rule = _locked(rule)
     check_version(record=rule, version=version)
     clean = discount_rule_clean_data(actor=actor, data=data, current=rule)
@@ -390,7 +392,7 @@ def discount_rule_deactivate(
     *, actor: User, rule: DiscountRule, version: int | None = None
 ) -> DiscountRule:
     """Stop a rule from applying; it stays listed (and in old explanations) as inactive."""
-    _require_writer(actor)
+    require_rule_writer(actor)
     rule = _locked(rule)
     check_version(record=rule, version=version)
     if not rule.active:

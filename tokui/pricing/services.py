@@ -7,6 +7,8 @@ saved overlapping by a race) and records one audit event under ``account:<id>``,
 change shows in the account's history.
 
 An account has at most one agreement valid on any day: the price engine reads exactly one.
+An agreement ``applies_to_group`` also covers the account's subsidiaries (at any depth) that
+have no agreement of their own valid on the day (see ``tokui.pricing.quotes``).
 Special prices and discounts are replaced together, all or nothing, by ``agreement_set_terms``.
 """
 
@@ -45,6 +47,7 @@ AGREEMENT_EDITABLE_FIELDS = (
     "payment_month_offset",
     "payment_day",
     "business_day_rule",
+    "applies_to_group",
     "notes",
 )
 PRICE_LIMIT = Decimal(10) ** 12
@@ -170,6 +173,8 @@ def agreement_clean_data(
                 _("Enter a number of months from 0 (this month) to %(n)d.")
                 % {"n": PAYMENT_MONTHS_LIMIT},
             )
+    if "applies_to_group" in clean and not isinstance(clean["applies_to_group"], bool):
+        errors.add("applies_to_group", _("Answer yes or no."))
     if "business_day_rule" in clean and clean["business_day_rule"] not in BusinessDayRule.values:
         errors.add(
             "business_day_rule",

@@ -29,6 +29,7 @@ from tokui.pricing.approvals import agreement_propose_terms
 from tokui.pricing.forms_agreements import AgreementForm, AgreementTermsForms
 from tokui.pricing.models import MONTH_END, Agreement, BusinessDayRule
 from tokui.pricing.payment_terms import PaymentTerms, payment_terms_label
+from tokui.pricing.quotes import group_agreement_for
 from tokui.users.models import User
 
 NAV = {"nav_section": "catalog", "tab": "agreements"}
@@ -279,9 +280,20 @@ def account_agreements_section(request: HttpRequest, account: Account) -> dict[s
     for agreement in agreements:
         agreement.state = selectors.agreement_state(agreement, today)  # type: ignore[attr-defined]
         agreement.terms_label = payment_terms_label(agreement)  # type: ignore[attr-defined]
+    group = group_agreement_for(account_id=account.pk, on=today)
+    group_visible = (
+        group is not None
+        and group.group_parent is not None
+        and Account.objects.visible_to(_viewer(request)).filter(pk=group.group_parent.pk).exists()
+    )
     return {
         "account": account,
         "agreements": agreements,
+        "group_agreement": group,
+        "group_agreement_visible": group_visible,
+        # The group's terms apply today only when the account has none of its own in force.
+        "group_agreement_applies": group is not None
+        and not any(a.state == "current" for a in agreements),  # type: ignore[attr-defined]
         "today": today,
         "may_edit": selectors.agreement_may_edit(
             viewer=_viewer(request), agreement_or_account=account

@@ -12,7 +12,9 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
@@ -24,6 +26,7 @@ from tokui.core.audit import audit_for_scope
 from tokui.core.exceptions import ApplicationError, PermissionDenied
 from tokui.core.views import form_status, is_htmx, maps_service_errors
 from tokui.pricing import rebates, rules
+from tokui.pricing.approvals import RuleOutcome, rule_open_requests, rule_propose
 from tokui.pricing.engine import Outcome, PriceQuote, Source
 from tokui.pricing.forms_rules import DiscountRuleForm, PriceCheckForm, RebateProgrammeForm
 from tokui.pricing.models import DiscountRule, RebateStatus
@@ -45,14 +48,40 @@ def _require_rule_writer(request: AuthedRequest) -> None:
         )
 
 
+def _sent_for_approval(request: AuthedRequest, outcome: RuleOutcome) -> None:
+    """The "sent for approval: request #N" message, with a link to the request."""
+    if outcome.request is None:
+        return
+    messages.success(
+        request,
+        format_html(
+            '{} <a href="{}">{}</a>',
+            _("Above your authority, so the rule was sent for approval:"),
+            reverse("pricing:approval_detail", args=[outcome.request.pk]),
+            _("request #%(n)d") % {"n": outcome.request.pk},
+        ),
+    )
+
+
 @maps_service_errors
 def rule_index(request: AuthedRequest) -> TemplateResponse:
+    rule_list = list(rules.discount_rule_list(viewer=request.user))
+    may_edit = rules.may_write_rules(request.user)
+    changes, new = rule_open_requests()
+    for rule in rule_list:
+        rule.open_request = changes.get(rule.pk)  # type: ignore[attr-defined]
     return TemplateResponse(
         request,
         "pricing/rules/rule_index.html",
         {
-            "rules": list(rules.discount_rule_list(viewer=request.user)),
-            "may_edit": rules.may_write_rules(request.user),
+            "rules": rule_list,
+            "may_edit": may_edit,
+            # Writers (heads of sales, administrators) see every request; others see the mark.
+            "new_requests": [
+                {"request": r, "data": (r.proposal or {}).get("data") or {}} for r in new
+            ]
+            if may_edit
+            else [],
             "today": timezone.localdate(),
         },
     )
@@ -64,10 +93,11 @@ def _rule_form_page(
     history = (
         list(audit_for_scope(scope=rules.discount_rule_scope(rule.pk), limit=20)) if rule else []
     )
+    open_request = rule_open_requests()[0].get(rule.pk) if rule else None
     return TemplateResponse(
         request,
         "pricing/rules/rule_form.html",
-        {"form": form, "rule": rule, "history": history},
+        {"form": form, "rule": rule, "history": history, "open_request": open_request},
         status=form_status(form),
     )
 
@@ -80,11 +110,20 @@ def rule_create(request: AuthedRequest) -> HttpResponse:
     form = DiscountRuleForm(request.POST or None, viewer=request.user, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            rule = rules.discount_rule_create(actor=request.user, data=form.service_data())
+            outcome = rule_propose(
+                actor=request.user,
+                data=form.service_data(),
+                reason=form.cleaned_data.get("reason") or "",
+            )
         except ApplicationError as exc:
             form.add_service_error(exc)
         else:
-            messages.success(request, _("Discount rule “%(name)s” added.") % {"name": rule.name})
+            if outcome.applied and outcome.rule is not None:
+                messages.success(
+                    request, _("Discount rule “%(name)s” added.") % {"name": outcome.rule.name}
+                )
+            else:
+                _sent_for_approval(request, outcome)
             return redirect("pricing:rule_index")
     return _rule_form_page(request, form, None)
 
@@ -110,16 +149,20 @@ def rule_edit(request: AuthedRequest, rule_id: int) -> HttpResponse:
     form = DiscountRuleForm(request.POST or None, viewer=request.user, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            rules.discount_rule_update(
+            outcome = rule_propose(
                 actor=request.user,
                 rule=rule,
                 data=form.service_data(),
                 version=form.cleaned_data.get("version"),
+                reason=form.cleaned_data.get("reason") or "",
             )
         except ApplicationError as exc:
             form.add_service_error(exc)
         else:
-            messages.success(request, _("Changes saved."))
+            if outcome.applied:
+                messages.success(request, _("Changes saved."))
+            else:
+                _sent_for_approval(request, outcome)
             return redirect("pricing:rule_index")
     return _rule_form_page(request, form, rule)
 

@@ -9,21 +9,29 @@ then answers with these terms and names the agreement.
 
 Everything goes through the agreement services as kam (the owner), so the account history shows
 it. Deterministic and idempotent: accounts that already have an agreement are left alone.
+
+One 企業グループ too: the first of those accounts becomes the parent company of two of kam's
+team's clients without agreements of their own, and its agreement applies to the whole group.
 """
 
 import datetime
+import re
 from decimal import Decimal
 from typing import Any, Protocol
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from tokui.accounts.constants import AccountKind, AccountTier
 from tokui.accounts.models import Account
+from tokui.accounts.services import account_update
 from tokui.catalog.models import Product, ProductLine
 from tokui.pricing.models import MONTH_END, BusinessDayRule
-from tokui.pricing.services import agreement_create, agreement_set_terms
+from tokui.pricing.services import agreement_create, agreement_set_terms, agreement_update
 from tokui.users.models import User
+
+_LEGAL_FORMS = re.compile(r"株式会社|有限会社|合同会社|\(株\)|（株）")
 
 
 class _Writer(Protocol):
@@ -136,3 +144,46 @@ def demo_pricing(*, stdout: _Writer | None = None) -> None:
             agreement_set_terms(actor=kam, agreement=agreement, prices=prices, discounts=discounts)
             made += 1
     say(f"Demo agreements: {made} key-account agreements.")
+    with transaction.atomic():
+        _demo_group(kam=kam, parent=accounts[0] if accounts else None, say=say)
+
+
+def _stem(name: str) -> str:
+    """The company's name without its legal form, e.g. 第一商事 for 株式会社第一商事."""
+    return _LEGAL_FORMS.sub("", name).strip()
+
+
+def _demo_group(*, kam: User, parent: Account | None, say: Any) -> None:
+    """One 企業グループ: kam's first key client as the parent company with two subsidiaries
+    (companies of kam's team with no agreement of their own, those sharing the parent's name
+    first), and the parent's agreement of this year made "for the whole group", so the
+    subsidiaries' price check shows the group's terms. Left alone once the parent has any."""
+    if parent is None or parent.subsidiaries.exists():
+        return
+    stem = _stem(parent.name)
+    candidates = list(
+        Account.objects.visible_to(kam)
+        .filter(
+            archived_at__isnull=True,
+            merged_into__isnull=True,
+            parent__isnull=True,
+            kind=AccountKind.CLIENT,
+            agreements__isnull=True,
+        )
+        .exclude(pk=parent.pk)
+        .order_by("pk")[:200]
+    )
+    # Companies named like the parent (第一商事 → 第一物流) read as one group.
+    candidates.sort(key=lambda a: (not _stem(a.name).startswith(stem[:2]), a.pk))
+    subsidiaries = candidates[:2]
+    for subsidiary in subsidiaries:
+        account_update(actor=kam, account=subsidiary, data={"parent": parent.pk})
+    today = timezone.localdate()
+    current = (
+        parent.agreements.filter(valid_from__lte=today)
+        .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=today))
+        .first()
+    )
+    if current is not None:
+        agreement_update(actor=kam, agreement=current, data={"applies_to_group": True})
+    say(f"Demo group: {parent.name} with {len(subsidiaries)} subsidiaries.")
