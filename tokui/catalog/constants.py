@@ -4,6 +4,7 @@ from decimal import Decimal
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from tokui.users.constants import Role
 
@@ -55,7 +56,7 @@ TAX_RATES = {TaxCategory.STANDARD: Decimal("0.10"), TaxCategory.REDUCED: Decimal
 
 
 class ProductStatus(models.TextChoices):
-    ACTIVE = "active", _("Active")
+    ACTIVE = "active", pgettext_lazy("product status", "Active")
     UNAVAILABLE = "unavailable", _("Temporarily unavailable")
     DISCONTINUED = "discontinued", _("Discontinued")
 
