@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from tokui.catalog.constants import Currency, ProductStatus, TaxCategory, Unit
+from tokui.core.models import VersionedModel
 
 
 def product_scope(product_id: int) -> str:
@@ -30,16 +31,7 @@ def product_line_scope(line_id: int) -> str:
     return f"catalog:product_line:{line_id}"
 
 
-class _Versioned(models.Model):
-    created_at = models.DateTimeField(_("created"), default=timezone.now)
-    updated_at = models.DateTimeField(_("updated"), default=timezone.now)
-    version = models.PositiveIntegerField(_("version"), default=1)
-
-    class Meta:
-        abstract = True
-
-
-class ProductLine(_Versioned):
+class ProductLine(VersionedModel):
     name = models.CharField(_("name"), max_length=100, unique=True)
     name_kana = models.CharField(_("reading"), max_length=100, blank=True)
     description = models.TextField(_("description"), blank=True)
@@ -56,7 +48,7 @@ class ProductLine(_Versioned):
         return self.name
 
 
-class Product(_Versioned):
+class Product(VersionedModel):
     sku = models.CharField(
         _("SKU"), max_length=40, unique=True, help_text=_("Stored in upper case, e.g. PMP-100A.")
     )
@@ -172,7 +164,7 @@ class ProductAttachment(models.Model):
         return self.title or self.name
 
 
-class CompetitorProduct(_Versioned):
+class CompetitorProduct(VersionedModel):
     """A named competitor's product that ours are compared with."""
 
     competitor = models.ForeignKey(
@@ -212,7 +204,7 @@ class CompetitorProduct(_Versioned):
         return self.name
 
 
-class PriceList(_Versioned):
+class PriceList(VersionedModel):
     name = models.CharField(_("name"), max_length=100)
     currency = models.CharField(
         _("currency"), max_length=3, choices=Currency.choices, default=Currency.JPY

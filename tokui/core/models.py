@@ -4,6 +4,18 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
+class VersionedModel(models.Model):
+    """When a record was made and last changed, and its ``version`` for stale-edit checks
+    (``tokui.core.audit.check_version``): the services bump it on every change."""
+
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated"), default=timezone.now)
+    version = models.PositiveIntegerField(_("version"), default=1)
+
+    class Meta:
+        abstract = True
+
+
 class AuditEvent(models.Model):
     """One change by one actor: the single audit trail every service writes (ARCHITECTURE rule 5).
 

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from tokui.catalog.constants import Currency
+from tokui.core.models import VersionedModel
 from tokui.users.constants import Role
 
 MONTH_END = 0  # closing_day / payment_day: the last day of the month (月末)
@@ -27,7 +28,7 @@ class BusinessDayRule(models.TextChoices):
     NONE = "none", _("no adjustment")
 
 
-class Agreement(models.Model):
+class Agreement(VersionedModel):
     account = models.ForeignKey(
         "accounts.Account",
         verbose_name=_("account"),
@@ -77,9 +78,6 @@ class Agreement(models.Model):
         blank=True,
         related_name="+",
     )
-    created_at = models.DateTimeField(_("created"), default=timezone.now)
-    updated_at = models.DateTimeField(_("updated"), default=timezone.now)
-    version = models.PositiveIntegerField(_("version"), default=1)
 
     class Meta:
         verbose_name = _("agreement")
@@ -188,15 +186,6 @@ class AgreementDiscount(models.Model):
         return f"{self.agreement}: {self.percent}% {target}"
 
 
-class _Versioned(models.Model):
-    created_at = models.DateTimeField(_("created"), default=timezone.now)
-    updated_at = models.DateTimeField(_("updated"), default=timezone.now)
-    version = models.PositiveIntegerField(_("version"), default=1)
-
-    class Meta:
-        abstract = True
-
-
 # -- discount rules --------------------------------------------------------------------------
 
 
@@ -208,7 +197,7 @@ class DiscountRuleKind(models.TextChoices):
     PROMOTION = "promotion", _("promotion period")
 
 
-class DiscountRule(_Versioned):
+class DiscountRule(VersionedModel):
     """A percentage off the base price for every account and product the conditions select.
 
     The kind names the condition that defines the rule (it must be set); the others may narrow
@@ -282,7 +271,7 @@ class RebateStatus(models.TextChoices):
     CANCELLED = "cancelled", _("cancelled")
 
 
-class RebateProgramme(_Versioned):
+class RebateProgramme(VersionedModel):
     """A retroactive volume bonus for one account over one period (e.g. a fiscal year).
 
     Purchases accrue as orders come; the highest tier whose threshold the period's purchases
@@ -483,7 +472,7 @@ class ApprovalMode(models.TextChoices):
     ALL = "all", _("all of them")
 
 
-class ApprovalChain(_Versioned):
+class ApprovalChain(VersionedModel):
     """A configured route for one kind of request: sequential steps of named approvers.
 
     Without an active chain for its kind, a request goes up the reporting line (the team's
@@ -542,7 +531,7 @@ class ApprovalStatus(models.TextChoices):
     WITHDRAWN = "withdrawn", _("withdrawn")
 
 
-class ApprovalRequest(_Versioned):
+class ApprovalRequest(VersionedModel):
     """A decision outside its requester's authority, waiting for (or given by) others.
 
     ``kind`` names the handler that applies the proposal when the last step approves
