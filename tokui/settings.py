@@ -48,6 +48,8 @@ INSTALLED_APPS = [
     "tokui.activities",
     "tokui.catalog",
     "tokui.pricing",
+    "tokui.orders",
+    "tokui.pipeline",
     "tokui.api",
     "tokui.web",
     "tokui.web.admin_site.TokuiAdminConfig",

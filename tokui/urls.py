@@ -15,5 +15,7 @@ urlpatterns = [
     path("", include("tokui.activities.urls")),
     path("", include("tokui.catalog.urls")),
     path("", include("tokui.pricing.urls")),
+    path("", include("tokui.orders.urls")),
+    path("", include("tokui.pipeline.urls")),
     path("", include("tokui.web.urls")),
 ]

@@ -7,6 +7,7 @@ from tokui.api.agreements import router as agreements_router
 from tokui.api.appointments import router as appointments_router
 from tokui.api.approvals import router as approvals_router
 from tokui.api.auth import API_AUTH
+from tokui.api.deals import router as deals_router
 from tokui.api.duplicates import router as duplicates_router
 from tokui.api.errors import install_error_handlers
 from tokui.api.imports import router as imports_router
@@ -14,6 +15,8 @@ from tokui.api.interactions import router as interactions_router
 from tokui.api.prices import router as prices_router
 from tokui.api.pricing_rules import router as pricing_rules_router
 from tokui.api.products import router as products_router
+from tokui.api.quotes import router as quotes_router
+from tokui.api.referrals import router as referrals_router
 from tokui.api.reports import router as reports_router
 from tokui.api.screening import router as screening_router
 from tokui.api.search import router as search_router
@@ -48,3 +51,6 @@ api.add_router("/", prices_router)
 api.add_router("/", agreements_router)
 api.add_router("/", pricing_rules_router)
 api.add_router("/", approvals_router)
+api.add_router("/", deals_router)
+api.add_router("/", quotes_router)
+api.add_router("/", referrals_router)

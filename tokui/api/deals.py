@@ -1,0 +1,5 @@
+"""/api/v1/deals."""
+
+from ninja import Router
+
+router = Router(tags=["deals"])

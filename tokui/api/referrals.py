@@ -1,0 +1,5 @@
+"""/api/v1/referrals."""
+
+from ninja import Router
+
+router = Router(tags=["referrals"])
