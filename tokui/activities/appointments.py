@@ -17,7 +17,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -382,9 +382,12 @@ def appointment_book(
     account: Account,
     data: dict[str, Any],
     allow_conflicts: bool = False,
+    regarding: models.Model | None = None,
 ) -> Appointment:
     """Book a phone appointment or a meeting with ``actor`` as the organizer.
 
+    ``regarding``: the record it is about (a deal, later an order or a case), set by the
+    higher app's page that books it; the caller has checked that record is the actor's to see.
     Raises AppointmentConflict (409) listing the overlaps unless ``allow_conflicts``.
     """
     _require_editor(actor)
@@ -409,6 +412,8 @@ def appointment_book(
     appointment = Appointment(
         account=account, organizer=actor, created_at=now, updated_at=now, **clean
     )
+    if regarding is not None:
+        appointment.regarding = regarding
     appointment.save()
     appointment.contacts.set(contacts)
     appointment.participants.set(participants)
@@ -660,6 +665,10 @@ def appointment_log_interaction(
         participants=[appointment.organizer, *appointment.participants.all()],
         appointment=appointment,
     )
+    if appointment.regarding_type_id is not None:
+        # What the appointment was about (a deal …), the interaction is about too.
+        fields["regarding_type"] = appointment.regarding_type
+        fields["regarding_id"] = appointment.regarding_id
     if phone:
         fields["direction"] = Direction.OUTBOUND
     return interaction_record(

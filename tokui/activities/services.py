@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.files.base import ContentFile
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -321,8 +321,14 @@ def _set_people(interaction: Interaction, clean: dict[str, Any]) -> None:
 
 
 @transaction.atomic
-def interaction_create(*, actor: User, account: Account, data: dict[str, Any]) -> Interaction:
-    """Log an interaction by hand (page or API). ``occurred_at`` defaults to now."""
+def interaction_create(
+    *, actor: User, account: Account, data: dict[str, Any], regarding: models.Model | None = None
+) -> Interaction:
+    """Log an interaction by hand (page or API). ``occurred_at`` defaults to now.
+
+    ``regarding``: the record it is about (a deal …), set by the higher app's page that logs it;
+    the caller has checked that record is the actor's to see.
+    """
     account = _visible_account(actor=actor, account_id=account.pk)
     if not actor.is_active:
         raise PermissionDenied(_("Your user is not active."))
@@ -336,6 +342,8 @@ def interaction_create(*, actor: User, account: Account, data: dict[str, Any]) -
     clean = interaction_clean_data(account=account, data=data, current=None)
     interaction = Interaction(account=account, author=actor, source=source)
     _apply(interaction, clean)
+    if regarding is not None:
+        interaction.regarding = regarding
     interaction.save()
     _set_people(interaction, clean)
     changes = diff({}, snapshot(interaction, [f for f in _AUDITED if f in clean]))
