@@ -431,17 +431,24 @@ CONTACT_DERIVED_FIELDS = (
 )
 
 
+_WHITESPACE = re.compile(r"\s+")
+# Each pair of neighbouring letters or digits ([^\W_], the runs of ``bigrams``), overlapping.
+_LETTER_PAIRS = re.compile(r"(?=([^\W_]{2}))")
+
+
 def _search_piece(text: str) -> tuple[str, frozenset[str]]:
     """One part of a contact's ``search_text`` (folded, without spaces) and its bigrams.
 
     ``bigrams`` pairs letters within runs of letters and digits, and the ``|`` between parts
     ends a run, so the bigrams of the whole search text are the union of its parts' bigrams.
     """
-    squeezed = re.sub(r"\s+", "", text)
+    squeezed = _WHITESPACE.sub("", text)
     # An e-mail address or phone digits: for ASCII, NFKC and the kana step of fold() change
     # nothing, so folding is lower-casing (and half the cost of these unique parts).
     folded = squeezed.lower() if squeezed.isascii() else fold(squeezed)
-    return folded, frozenset(bigrams(folded).split())
+    # bigrams(folded).split() as a set, in one pass: every two neighbouring letters or digits
+    # (a run of n of them has n - 1 pairs; a pair never spans a character outside the runs).
+    return folded, frozenset(_LETTER_PAIRS.findall(folded))
 
 
 # Names, readings, departments and titles repeat across contacts (an import of many rows

@@ -1,5 +1,6 @@
 """Japanese text and identifiers: folding for search, 法人番号, phone numbers, postal codes."""
 
+import datetime
 import functools
 import re
 import unicodedata
@@ -449,3 +450,31 @@ def bigrams(folded: str) -> str:
     for run in re.findall(r"[^\W_]+", folded):
         pieces.update(run[i : i + 2] for i in range(len(run) - 1))
     return " ".join(sorted(pieces))
+
+
+# Japanese eras (元号) from their first day, newest first: 令和 began on 2019-05-01.
+_ERAS = (
+    ((2019, 5, 1), "令和"),
+    ((1989, 1, 8), "平成"),
+    ((1926, 12, 25), "昭和"),
+    ((1912, 7, 30), "大正"),
+    ((1873, 1, 1), "明治"),  # the Gregorian calendar in Japan starts here
+)
+
+
+def japanese_era_date(day: datetime.date) -> str:
+    """``2026-11-28`` → ``令和8年11月28日``; an era's first year is 元年 (``令和元年5月1日``).
+
+    Dates before 1873 (the lunisolar calendar) fall back to the Western year: ``1850年1月1日``.
+    """
+    for (year, month, first_day), era in _ERAS:
+        if (day.year, day.month, day.day) >= (year, month, first_day):
+            number = day.year - year + 1
+            era_year = "元" if number == 1 else str(number)
+            return f"{era}{era_year}年{day.month}月{day.day}日"
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+def japanese_date(day: datetime.date, *, era: bool = False) -> str:
+    """``2026年11月28日``, or with ``era`` ``令和8年11月28日``."""
+    return japanese_era_date(day) if era else f"{day.year}年{day.month}月{day.day}日"

@@ -373,6 +373,9 @@ class Referral(VersionedModel):
             ),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.referrer} → {self.account}"
+
 
 class ReferralRewardRule(VersionedModel):
     """What a referrer gets, and when (e.g. ¥30,000 when the referred account's first order is
@@ -434,4 +437,5 @@ class ReferralReward(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.referral_id}: {self.rule_id} ({self.source})"
+        value = f"{self.points} pt" if self.points else f"{self.amount} {self.currency}"
+        return f"{self.rule} — {self.referral}: {value}"

@@ -8,12 +8,13 @@ thousands of open deals costs a few queries and a bounded amount of rendering.
 
 import datetime
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Case, Count, DecimalField, F, QuerySet, Sum, Value, When
-from django.db.models.functions import TruncMonth
+from django.db.models import Case, Count, DecimalField, F, QuerySet, Sum, Value, When, Window
+from django.db.models.functions import RowNumber, TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -157,10 +158,72 @@ _WEIGHTED = Sum(
 )
 
 
+@dataclass(frozen=True, slots=True)
+class CardAccount:
+    pk: int
+    name: str
+    tier: str
+
+
+@dataclass
+class Card:
+    """What a board card shows of a deal: read as plain values, not model instances (a board
+    holds hundreds of cards). The view adds its display values as attributes."""
+
+    pk: int
+    title: str
+    value: Decimal
+    currency: str
+    likelihood: str
+    expected_close: datetime.date | None
+    version: int
+    stage_id: int
+    stage_entered_at: datetime.datetime
+    owner_id: int
+    account: CardAccount
+
+
+_CARD_FIELDS = (
+    "pk",
+    "title",
+    "value",
+    "currency",
+    "likelihood",
+    "expected_close",
+    "version",
+    "stage_id",
+    "stage_entered_at",
+    "owner_id",
+    "account_id",
+    "account__name",
+    "account__tier",
+)
+_CARD_ORDER = (F("expected_close").asc(nulls_last=True), F("pk").asc())
+
+
+def _cards(rows: Iterable[dict[str, Any]]) -> list[Card]:
+    return [
+        Card(
+            pk=row["pk"],
+            title=row["title"],
+            value=row["value"],
+            currency=row["currency"],
+            likelihood=row["likelihood"],
+            expected_close=row["expected_close"],
+            version=row["version"],
+            stage_id=row["stage_id"],
+            stage_entered_at=row["stage_entered_at"],
+            owner_id=row["owner_id"],
+            account=CardAccount(row["account_id"], row["account__name"], row["account__tier"]),
+        )
+        for row in rows
+    ]
+
+
 @dataclass
 class Column:
     stage: Stage
-    deals: list[Deal] = field(default_factory=list)
+    deals: list[Card] = field(default_factory=list)
     count: int = 0
     totals: dict[str, Decimal] = field(default_factory=dict)  # currency → value
     weighted: dict[str, Decimal] = field(default_factory=dict)  # currency → weighted value
@@ -181,48 +244,58 @@ def board_columns(
 
     Open stages show every open deal; the won and lost columns show deals closed since
     ``closed_since`` (default: the start of the current month), so the board stays about work
-    in progress.
+    in progress. Three queries whatever the size: the stages, the totals (grouped by stage,
+    currency and likelihood; weighted here), and the first ``per_column`` cards of every column
+    at once (a window function numbers each stage's cards).
     """
     filters = filters or DealFilters()
     stages = stages_in_use()
     since = closed_since or timezone.localdate().replace(day=1)
     base = _filtered(viewer, filters).exclude(
-        stage__kind__in=(StageKind.WON, StageKind.LOST), closed_at__date__lt=since
+        stage__kind__in=(StageKind.WON, StageKind.LOST), closed_at__lt=_start_of(since)
     )
     columns = {stage.pk: Column(stage=stage) for stage in stages}
-    for row in base.values("stage_id", "currency").annotate(
-        n=Count("pk"), total=Sum("value"), weighted=_WEIGHTED
+    for row in (
+        base.values_list("stage_id", "currency", "likelihood")
+        .annotate(n=Count("pk"), total=Sum("value"))
+        .order_by()
     ):
-        column = columns.get(row["stage_id"])
+        stage_id, currency, likelihood, n, total = row
+        column = columns.get(stage_id)
         if column is None:
             continue
-        column.count += row["n"]
-        column.totals[row["currency"]] = row["total"] or Decimal(0)
-        column.weighted[row["currency"]] = (row["weighted"] or Decimal(0)).quantize(Decimal(1))
-    cards = (
-        base.select_related("account", "owner")
-        .only(
-            "pk",
-            "title",
-            "value",
-            "currency",
-            "likelihood",
-            "expected_close",
-            "version",
-            "stage_id",
-            "stage_entered_at",
-            "account__name",
-            "account__tier",
-            "owner__username",
-            "owner__first_name",
-            "owner__last_name",
+        total = total or Decimal(0)
+        column.count += n
+        column.totals[currency] = column.totals.get(currency, Decimal(0)) + total
+        column.weighted[currency] = column.weighted.get(currency, Decimal(0)) + weighted(
+            total, likelihood
         )
-        .order_by(F("expected_close").asc(nulls_last=True), "pk")
-    )
     for column in columns.values():
-        if column.count:
-            column.deals = list(cards.filter(stage_id=column.stage.pk)[:per_column])
+        column.weighted = {c: v.quantize(Decimal(1)) for c, v in column.weighted.items()}
+    if any(column.count for column in columns.values()):
+        # Number the cards on a narrow row (id, stage, close date), then read only the chosen.
+        chosen = (
+            base.annotate(
+                row_number=Window(RowNumber(), partition_by=[F("stage_id")], order_by=_CARD_ORDER)
+            )
+            .filter(row_number__lte=per_column)
+            .values_list("pk", flat=True)
+        )
+        rows = (
+            Deal.objects.filter(pk__in=list(chosen))
+            .order_by("stage_id", *_CARD_ORDER)
+            .values(*_CARD_FIELDS)
+        )
+        for card in _cards(rows):
+            column = columns.get(card.stage_id)
+            if column is not None:
+                column.deals.append(card)
     return [columns[stage.pk] for stage in stages]
+
+
+def _start_of(day: datetime.date) -> datetime.datetime:
+    """The first moment of ``day`` in the current time zone (an index-friendly bound)."""
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
 
 
 def board_column_page(
@@ -232,14 +305,16 @@ def board_column_page(
     filters: DealFilters | None = None,
     offset: int = 0,
     limit: int = BOARD_CARDS_PER_COLUMN,
-) -> list[Deal]:
+) -> list[Card]:
     """More cards of one column (the board's "show more")."""
     filters = filters or DealFilters()
-    return list(
+    since = timezone.localdate().replace(day=1)
+    return _cards(
         _filtered(viewer, filters)
         .filter(stage=stage)
-        .select_related("account", "owner")
-        .order_by(F("expected_close").asc(nulls_last=True), "pk")[offset : offset + limit]
+        .exclude(stage__kind__in=(StageKind.WON, StageKind.LOST), closed_at__lt=_start_of(since))
+        .order_by(*_CARD_ORDER)
+        .values(*_CARD_FIELDS)[offset : offset + limit]
     )
 
 

@@ -1063,6 +1063,16 @@ def demo_load(*, accounts: int = 320, stdout: _Writer | None = None) -> dict[str
         from tokui.web.demo_approvals import demo_approvals
 
         demo_approvals(stdout=stdout)  # authority limits and approval requests (稟議)
+        from tokui.web.demo_deals import demo_deals
+
+        demo_deals(stdout=stdout)  # deals in every stage, before quotes and referrals
+        from tokui.web.demo_quotes import demo_quotes
+
+        demo_quotes(stdout=stdout)  # our company profile and quotes (見積書), some from deals
+        from tokui.web.demo_referrals import demo_referrals
+
+        # After the demo deals: referred accounts with a won deal earn their rewards.
+        demo_referrals(stdout=stdout)
         say(
             f"Demo: {len(created)} accounts, {contacts} contacts, {edits} edits, "
             f"{archived} archived in {time.monotonic() - started:.1f} s."

@@ -11,8 +11,10 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tokui.accounts.imports.fastpath import _created_changes
 from tokui.accounts.models import Contact
-from tokui.accounts.services import _digits, contact_derive_fields
+from tokui.accounts.services import _digits, _search_piece, contact_derive_fields
+from tokui.core.audit import diff, snapshot
 from tokui.core.japanese import bigrams, fold, person_match_key
 
 DERIVED = ("sort_key", "search_text", "search_bigrams", "match_key", "reading_key", "email_key")
@@ -100,3 +102,25 @@ def test_derived_fields_of_a_usual_contact():
     assert derived(**values)["search_text"] == (
         "山田太郎|太郎山田|やまだたろう|taro.yamada@example.co.jp|0312345678|営業部|部長"
     )
+
+
+@settings(max_examples=500, deadline=None)
+@given(text=st.one_of(TEXT, st.text(max_size=30)))
+def test_a_search_piece_has_the_bigrams_of_its_folded_text(text):
+    """One regex pass over the folded piece gives what ``bigrams`` gives, split."""
+    folded, pairs = _search_piece(text)
+    assert folded == fold(re.sub(r"\s+", "", text))
+    assert pairs == frozenset(bigrams(folded).split())
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    clean=st.dictionaries(
+        st.sampled_from(["family_name", "given_name", "email", "notes", "marketing_consent"]),
+        st.one_of(TEXT, st.booleans(), st.none(), st.integers()),
+    )
+)
+def test_the_changes_of_a_created_contact_are_what_the_audit_module_makes(clean):
+    contact = Contact(**{k: v for k, v in clean.items() if k != "marketing_consent"})
+    contact.__dict__.update(clean)
+    assert _created_changes(contact, clean) == diff({}, snapshot(contact, clean.keys()))

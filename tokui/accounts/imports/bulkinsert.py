@@ -79,6 +79,7 @@ class RowInserter:
         if len(self.columns) != len(self.fields):
             raise TypeError(f"{meta.label} has a concrete field without a column")
         self.text = [_passes_text_through(f) for f in self.fields]
+        self._stamped = [f for f in self.fields if f.has_default() and callable(f.default)]
         self._pk = meta.pk
 
     def defaults(self) -> dict[str, Any]:
@@ -91,6 +92,14 @@ class RowInserter:
         never change it in place.
         """
         return {field.attname: field.get_default() for field in self.fields}
+
+    def stamps(self) -> dict[str, Any]:
+        """The callable defaults alone (``created_at``, ``updated_at``), taken now.
+
+        Rows built ahead of their batch's write (``defaults`` taken then) are given these just
+        before they are written, so the batch still shares the moment it is written.
+        """
+        return {field.attname: field.get_default() for field in self._stamped}
 
     def _params(self, rows: Iterable[dict[str, Any]]) -> list[list[Any]]:
         """Each row's values in column order, converted as ``bulk_create`` converts them."""

@@ -15,6 +15,7 @@ docs/adr/0003-bulk-import.md.
 
 import functools
 from collections import Counter
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -117,6 +118,19 @@ def _created_event(
     }
 
 
+def _created_changes(record: Any, clean: dict[str, Any]) -> dict[str, list[Any]]:
+    """``diff({}, snapshot(record, clean.keys()))`` of a record just built from ``clean``.
+
+    A snapshot shows strings and booleans as they are, and ``diff`` keeps every value that is
+    not None, so for the usual row (nothing but strings and booleans) the changes are each value
+    after None; anything else takes the audit module's own functions.
+    """
+    for value in clean.values():
+        if value.__class__ is not str and value.__class__ is not bool:
+            return diff({}, snapshot(record, clean.keys()))
+    return {name: [None, value] for name, value in clean.items()}
+
+
 def _unsaved_contact(values: dict[str, Any]) -> Contact:
     """A Contact holding ``values`` (every field's attname), without ``Model.__init__``.
 
@@ -135,16 +149,53 @@ def _unique(keys: list[Any]) -> set[Any]:
     return {k for k, n in counts.items() if n == 1}
 
 
-def fast_contacts(
-    *, actor: User, rows: list[tuple[int, RowInput]], cleaner: ContactCleaner
-) -> tuple[dict[int, int], set[int]]:
+@dataclass(slots=True)
+class ContactRow:
+    """What the fast path needs of one contact row, worked out without the database.
+
+    ``contact`` is the row's contact as ``contact_create`` would build it (cleaned, derived
+    fields set; no account and no timestamps yet) with the changes of its audit event, or None
+    when the row can only take the service path (a value the service refuses, no family name,
+    no company, no name key).
+    """
+
+    number: int
+    row: RowInput
+    keys: ContactKeys
+    company_key: str
+    contact: Contact | None = None
+    changes: dict[str, list[Any]] | None = None
+    label: str = ""
+
+
+def contact_rows(rows: list[tuple[int, RowInput]], cleaner: ContactCleaner) -> list[ContactRow]:
+    """The database-free half of ``fast_contacts``: keys, validation, derived fields, changes.
+
+    Pure (no query, no write), so it may run ahead of the batch before it being written.
+    """
+    defaults = _inserter(Contact).defaults()
+    prepared = []
+    for number, row in rows:
+        item = ContactRow(number, row, ContactKeys.of(row.data), _company_key(row.company))
+        if item.keys.name and item.company_key:
+            clean = cleaner.clean(row.data)
+            if clean is not None:
+                # What Contact(**clean) would hold: defaults, then the row's values.
+                contact = _unsaved_contact({**defaults, **clean})
+                contact_derive_fields(contact)
+                item.contact, item.changes = contact, _created_changes(contact, clean)
+                item.label = str(contact)[:300]
+        prepared.append(item)
+    return prepared
+
+
+def fast_contacts(*, actor: User, rows: list[ContactRow]) -> tuple[dict[int, int], set[int]]:
     """Create the contacts of the rows that need no decision.
 
-    ``rows`` is ``[(row number, input)]``; returns ``({row number: contact id}, row numbers
-    left to the service path)``.
+    ``rows`` come from ``contact_rows``; returns ``({row number: contact id}, row numbers left
+    to the service path)``.
     """
-    company_keys = {number: _company_key(row.company) for number, row in rows}
-    wanted = {k for k in company_keys.values() if k}
+    wanted = {r.company_key for r in rows if r.company_key}
     accounts: dict[str, tuple[int, bool]] = {}
     for key, pk, archived_at in (
         Account.objects.visible_to(actor)
@@ -153,13 +204,11 @@ def fast_contacts(
         .values_list("match_key", "pk", "archived_at")
     ):
         accounts.setdefault(key, (pk, archived_at is None))
-    contact_keys = {number: ContactKeys.of(row.data) for number, row in rows}
+    live_accounts = {key: pk for key, (pk, live) in accounts.items() if live}
     account_of = {
-        number: accounts[key][0]
-        for number, key in company_keys.items()
-        if key in accounts and accounts[key][1]
+        r.number: live_accounts[r.company_key] for r in rows if r.company_key in live_accounts
     }
-    emails = {k.email for k in contact_keys.values() if k.email}
+    emails = {r.keys.email for r in rows if r.keys.email}
     taken_emails = set(
         Contact.objects.filter(email_key__in=emails).values_list("email_key", flat=True)
     )
@@ -171,9 +220,9 @@ def fast_contacts(
     named_without_email: set[tuple[int, str]] = set()
     for with_email, found in ((True, named_without_email), (False, named)):
         people = [
-            (account_of[n], k.name)
-            for n, k in contact_keys.items()
-            if k.name and n in account_of and bool(k.email) == with_email
+            (account_of[r.number], r.keys.name)
+            for r in rows
+            if r.keys.name and r.number in account_of and bool(r.keys.email) == with_email
         ]
         if not people:
             continue
@@ -184,19 +233,17 @@ def fast_contacts(
             stored = stored.filter(email_key="")
         found.update(stored.values_list("account_id", "match_key").distinct())
     named |= named_without_email
-    unique_emails = _unique([k.email for k in contact_keys.values()])
-    in_batch = Counter((account_of.get(n), k.name) for n, k in contact_keys.items())
+    unique_emails = _unique([r.keys.email for r in rows])
+    in_batch = Counter((account_of.get(r.number), r.keys.name) for r in rows)
     in_batch_without_email = Counter(
-        (account_of.get(n), k.name) for n, k in contact_keys.items() if not k.email
+        (account_of.get(r.number), r.keys.name) for r in rows if not r.keys.email
     )
 
-    contacts = _inserter(Contact)
-    defaults = contacts.defaults()
-    kept: list[tuple[int, Contact, dict[str, Any]]] = []
+    kept: list[tuple[int, Contact, ContactRow]] = []
     slow: set[int] = set()
-    for number, row in rows:
-        keys = contact_keys[number]
-        account_id: int | None = account_of.get(number)
+    for r in rows:
+        keys = r.keys
+        account_id: int | None = account_of.get(r.number)
         person = (account_id, keys.name)
         if keys.email:
             clash = (
@@ -207,46 +254,53 @@ def fast_contacts(
             )
         else:
             clash = person in named or in_batch[person] > 1
-        if account_id is None or not keys.name or clash:
-            slow.add(number)
+        if account_id is None or not keys.name or clash or r.contact is None:
+            slow.add(r.number)
             continue
-        clean = cleaner.clean(row.data)
-        if clean is None:
-            slow.add(number)
-            continue
-        # What Contact(account_id=…, **clean) would hold: defaults, then the row's values.
-        contact = _unsaved_contact({**defaults, "account_id": account_id, **clean})
-        contact_derive_fields(contact)
-        kept.append((number, contact, clean))
+        kept.append((account_id, r.contact, r))
     if not kept:
         return {}, slow
+    contacts = _inserter(Contact)
     with transaction.atomic():
         # contact_create locks the account; so does the batch, once for all its rows.
         live = set(
             Account.objects.select_for_update(of=("self",))
-            .filter(pk__in={c.account_id for _n, c, _c in kept}, archived_at__isnull=True)
+            .filter(pk__in={account_id for account_id, _c, _r in kept}, archived_at__isnull=True)
             .values_list("pk", flat=True)
         )
-        slow.update(number for number, contact, _clean in kept if contact.account_id not in live)
-        kept = [item for item in kept if item[1].account_id in live]
-        pks = contacts.insert([vars(contact) for _n, contact, _c in kept], returning=True)
-        for (_number, contact, _clean), pk in zip(kept, pks, strict=True):
-            contact.pk = pk
+        slow.update(r.number for account_id, _c, r in kept if account_id not in live)
+        kept = [item for item in kept if item[0] in live]
+        # The batch is written now: its rows take this moment's timestamps.
+        stamps = contacts.stamps()
+        values = []
+        for account_id, contact, _r in kept:
+            row = vars(contact)
+            row.update(stamps)
+            row["account_id"] = account_id
+            values.append(row)
+        pks = contacts.insert(values, returning=True)
         events = _inserter(AuditEvent)
-        event_defaults = events.defaults()
+        # What audit_record writes for each (see _created_event), built once for the batch.
+        event = {
+            **events.defaults(),
+            "actor_id": actor.pk if getattr(actor, "pk", None) else None,
+            "action": "accounts.contact.created",
+            "target_type": Contact._meta.label_lower,
+            "note": "",
+        }
         events.insert(
             [
-                _created_event(
-                    defaults=event_defaults,
-                    actor=actor,
-                    record=contact,
-                    fields=clean.keys(),
-                    scope=account_scope(contact.account_id),
-                )
-                for _number, contact, clean in kept
+                {
+                    **event,
+                    "target_id": str(pk),
+                    "target_repr": r.label,
+                    "scope": account_scope(account_id),
+                    "changes": r.changes,
+                }
+                for (account_id, _contact, r), pk in zip(kept, pks, strict=True)
             ]
         )
-    return {number: contact.pk for number, contact, _clean in kept}, slow
+    return {r.number: pk for (_a, _c, r), pk in zip(kept, pks, strict=True)}, slow
 
 
 def fast_accounts(

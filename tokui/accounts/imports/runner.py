@@ -21,7 +21,13 @@ from django.utils.translation import gettext as _
 
 from tokui.accounts.constants import ImportMode, ImportOutcome, ImportStatus, ImportTarget
 from tokui.accounts.imports.convert import Converter, RowInput
-from tokui.accounts.imports.fastpath import ContactCleaner, fast_accounts, fast_contacts
+from tokui.accounts.imports.fastpath import (
+    ContactCleaner,
+    ContactRow,
+    contact_rows,
+    fast_accounts,
+    fast_contacts,
+)
 from tokui.accounts.imports.matching import (
     AccountKeys,
     ContactKeys,
@@ -61,6 +67,17 @@ class RowResult:
     def stored(self) -> bool:
         """Created rows are only counted, unless there is something to say about them."""
         return self.outcome != ImportOutcome.CREATED or bool(self.message)
+
+
+@dataclass(slots=True)
+class PreparedBatch:
+    """A batch after ``Importer.prepare_batch``: ``size`` rows read, the results known so far
+    (refused rows), the rows to store, and the fast path's prepared rows (None: no fast path)."""
+
+    size: int
+    results: dict[int, RowResult]
+    inputs: list[tuple[int, RowInput]]
+    fast: Any
 
 
 class _Rollback(Exception):
@@ -106,6 +123,11 @@ class Importer:
 
     def process_batch(self, rows: list[SourceRow]) -> list[RowResult]:
         """The batch's results in row order: new records in bulk, the others one by one."""
+        return self.write_batch(self.prepare_batch(rows))
+
+    def prepare_batch(self, rows: list[SourceRow]) -> "PreparedBatch":
+        """What can be done for a batch without the database: the rows converted, refused
+        rows' results, and the fast path's own database-free work (``fast_prepare``)."""
         results: dict[int, RowResult] = {}
         inputs: list[tuple[int, RowInput]] = []
         for row in rows:
@@ -120,20 +142,31 @@ class Importer:
                 results[row.number] = RowResult(
                     row.number, ImportOutcome.REJECTED, self.describe(exc)
                 )
-        slow = {number for number, _input in inputs}
-        if FAST_PATH and inputs:
-            created, slow = self.fast(inputs)
+        fast = self.fast_prepare(inputs) if FAST_PATH and inputs else None
+        return PreparedBatch(len(rows), results, inputs, fast)
+
+    def write_batch(self, batch: "PreparedBatch") -> list[RowResult]:
+        """Store a prepared batch (inside its transaction); its results in row order."""
+        results = batch.results
+        slow = {number for number, _input in batch.inputs}
+        if batch.fast is not None:
+            created, slow = self.fast(batch.fast)
             for number, record_id in created.items():
                 results[number] = RowResult(number, ImportOutcome.CREATED, record_id=record_id)
-        for number, row_input in inputs:
+        for number, row_input in batch.inputs:
             if number in slow:
                 results[number] = self.process_one(number, row_input)
         return [results[number] for number in sorted(results)]
 
+    def fast_prepare(self, rows: list[tuple[int, RowInput]]) -> Any:
+        """The fast path's work on ``rows`` that needs no database (none by default)."""
+        return rows
+
     def convert(self, cells: list[str]) -> RowInput:
         raise NotImplementedError
 
-    def fast(self, rows: list[tuple[int, RowInput]]) -> tuple[dict[int, int], set[int]]:
+    def fast(self, rows: Any) -> tuple[dict[int, int], set[int]]:
+        """Write the new records of ``fast_prepare``'s rows; ``(created, rows left over)``."""
         raise NotImplementedError
 
     def process_one(self, number: int, row: RowInput) -> RowResult:
@@ -338,8 +371,11 @@ class ContactImporter(Importer):
     def validate(self, record: Any, data: dict[str, Any]) -> None:
         contact_clean_data(data)
 
-    def fast(self, rows: list[tuple[int, RowInput]]) -> tuple[dict[int, int], set[int]]:
-        return fast_contacts(actor=self.actor, rows=rows, cleaner=self.cleaner)
+    def fast_prepare(self, rows: list[tuple[int, RowInput]]) -> list[ContactRow]:
+        return contact_rows(rows, self.cleaner)
+
+    def fast(self, rows: list[ContactRow]) -> tuple[dict[int, int], set[int]]:
+        return fast_contacts(actor=self.actor, rows=rows)
 
     def process_row(self, number: int, row: RowInput) -> RowResult:
         values = row
@@ -399,13 +435,13 @@ _COUNTERS = {
 }
 
 
-def _commit_batch(job: ImportJob, importer: Importer, batch: list[SourceRow], position: int) -> int:
+def _commit_batch(job: ImportJob, importer: Importer, batch: PreparedBatch, position: int) -> int:
     """Import one batch and move the job on, in one transaction; returns the new position."""
     with transaction.atomic():
         locked = ImportJob.objects.select_for_update().only("processed_rows").get(pk=job.pk)
         if locked.processed_rows != position:
             raise _Superseded
-        results = importer.process_batch(batch)
+        results = importer.write_batch(batch)
         ImportRowResult.objects.bulk_create(
             ImportRowResult(
                 job=job,
@@ -420,7 +456,7 @@ def _commit_batch(job: ImportJob, importer: Importer, batch: list[SourceRow], po
         counts = dict.fromkeys(_COUNTERS.values(), 0)
         for result in results:
             counts[_COUNTERS[ImportOutcome(result.outcome)]] += 1
-        position += len(batch)
+        position += batch.size
         ImportJob.objects.filter(pk=job.pk).update(
             processed_rows=position, **{k: F(k) + v for k, v in counts.items() if v}
         )
@@ -462,7 +498,8 @@ def import_job_run(
             if progress:
                 progress(job)
             with _objects_before_left_alone_by_gc():
-                for batch in _batches(table.rows(skip=position), size):
+                for rows in _batches(table.rows(skip=position), size):
+                    batch = importer.prepare_batch(rows)
                     position = _commit_batch(job, importer, batch, position)
                     if progress:
                         progress(job)
