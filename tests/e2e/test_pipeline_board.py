@@ -1,18 +1,21 @@
 """Journey through issue 6's pipeline board: a KAM drags a deal to the next stage, the playbook
-refuses and lists the missing step, the KAM records it on the deal page and the drag succeeds.
-(The quote PDF part of the journey is added with the quote pages.)"""
+refuses and lists the missing step, the KAM records it on the deal page, the drag succeeds, and
+the KAM makes the deal's quote and opens its PDF."""
 
 import datetime
 import importlib
 import re
+from decimal import Decimal
 
 import pytest
 from django.apps import apps
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
+from tokui.catalog.services import product_create, product_line_create
+from tokui.orders.models import Quote
 from tokui.pipeline.models import Deal, Stage
-from tokui.pipeline.services import deal_create
+from tokui.pipeline.services import deal_create, deal_set_lines
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -35,10 +38,21 @@ def sign_in(page: Page, base_url: str, username: str) -> None:
     expect(page).not_to_have_url(re.compile(r"/login/"))
 
 
-def test_drag_refused_by_the_playbook_then_moved_once_the_step_is_done(
-    live_server, new_context, kam, make_account
+def test_drag_refused_by_the_playbook_then_moved_once_the_step_is_done_then_quoted(
+    live_server, new_context, kam, head, make_account
 ):
     account = make_account(kam, name="株式会社北斗精機")
+    line = product_line_create(actor=head, data={"name": "産業用ポンプ"})
+    pump = product_create(
+        actor=head,
+        data={
+            "sku": "PMP-100A",
+            "name": "渦巻ポンプ 100A",
+            "line": line,
+            "list_price": Decimal(240_000),
+            "cost": Decimal(150_000),
+        },
+    )
     deal = deal_create(
         actor=kam,
         account=account,
@@ -50,6 +64,7 @@ def test_drag_refused_by_the_playbook_then_moved_once_the_step_is_done(
     )
     needs = Stage.objects.get(key="needs")
     presentation = Stage.objects.get(key="presentation")
+    deal_set_lines(actor=kam, deal=deal, lines=[{"product": pump.pk, "quantity": 5}])
     Deal.objects.filter(pk=deal.pk).update(stage=needs)  # setup: it reached "Needs identified"
 
     page = new_context().new_page()
@@ -85,6 +100,18 @@ def test_drag_refused_by_the_playbook_then_moved_once_the_step_is_done(
     expect(moved).to_be_focused()
     deal.refresh_from_db()
     assert deal.stage == presentation
+
+    # The quote of the deal, and its PDF
+    page.goto(f"{live_server.url}/deals/{deal.pk}/")
+    page.get_by_role("button", name="Make a quote").click()
+    expect(page).to_have_url(re.compile(r"/quotes/\d+/$"))
+    expect(page.locator("main")).to_contain_text("渦巻ポンプ 100A")
+    expect(page.locator("main")).to_contain_text("¥1,320,000")  # 5 × ¥240,000 + 10% tax
+    href = page.get_by_role("link", name="PDF").get_attribute("href") or ""
+    pdf = page.request.get(f"{live_server.url}{href}")
+    assert pdf.ok and pdf.headers["content-type"] == "application/pdf"
+    assert pdf.body().startswith(b"%PDF")
+    assert Quote.objects.get().regarding == deal
 
 
 def test_keyboard_moves_a_card_and_lost_asks_why(live_server, new_context, kam, make_account):

@@ -44,7 +44,7 @@ class AccountQuerySet(models.QuerySet["Account"]):
         """
         if not isinstance(viewer, User) or not viewer.is_active:
             return self.none()
-        if viewer.role in ROLES_SEEING_ALL:
+        if sees_every_account(viewer):
             return self
         if for_count:
             return self.filter(owner_id__in=_owners_visible_to(viewer))
@@ -52,6 +52,12 @@ class AccountQuerySet(models.QuerySet["Account"]):
         if viewer.team_id:
             scope |= Q(owner__team_id=viewer.team_id)
         return self.filter(scope)
+
+
+def sees_every_account(viewer: "User | AnonymousUser") -> bool:
+    """Whether ``visible_to`` lets ``viewer`` see every account (lists may then skip the
+    visibility condition altogether)."""
+    return isinstance(viewer, User) and viewer.is_active and viewer.role in ROLES_SEEING_ALL
 
 
 def _owners_visible_to(viewer: User) -> "models.QuerySet[User, Any]":
