@@ -23,10 +23,11 @@ from tests.orders.conftest_quotes import (  # noqa: F401 (fixtures)
 from tokui.accounts.models import account_scope
 from tokui.activities.models import Interaction
 from tokui.catalog.services import product_update
+from tokui.core.audit import audit_for_target
 from tokui.core.exceptions import ApplicationError, Conflict, PermissionDenied
 from tokui.core.models import AuditEvent
 from tokui.orders.constants import Honorific, QuoteStatus
-from tokui.orders.models import Quote, QuoteCounter, quote_scope
+from tokui.orders.models import Quote, QuoteCounter
 from tokui.orders.quotes import (
     quote_accept,
     quote_create,
@@ -109,12 +110,11 @@ def test_a_quote_stores_lines_prices_and_totals(kam, account, contact, pump, foo
     # 200,000 at 10% → 20,000; 13,574 at 8% → 1,085.92 → 1,085
     assert (quote.subtotal, quote.tax, quote.total) == (D(213574), D(21085), D(234659))
     assert quote.honorific == Honorific.SAMA and quote.addressee_department == "購買部"
-    assert AuditEvent.objects.filter(
-        action="orders.quote.created", scope=account_scope(account.pk)
-    ).exists()
-    assert AuditEvent.objects.filter(
-        action="orders.quote.created", scope=quote_scope(quote.pk)
-    ).exists()
+    # One event, in the account's history; the quote's page finds it by its target.
+    assert AuditEvent.objects.filter(action="orders.quote.created").count() == 1
+    event = AuditEvent.objects.get(action="orders.quote.created")
+    assert event.scope == account_scope(account.pk)
+    assert list(audit_for_target(target=quote)) == [event]
 
 
 def test_an_offered_price_below_the_engines_is_kept(kam, account, pump):

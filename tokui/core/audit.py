@@ -70,6 +70,16 @@ def audit_for_scope(*, scope: str, limit: int = 200) -> models.QuerySet[AuditEve
     )
 
 
+def audit_for_target(*, target: models.Model, limit: int = 200) -> models.QuerySet[AuditEvent]:
+    """One record's own events, newest first (a deal's or a quote's history): the events are
+    in their account's scope, the record is their target."""
+    return (
+        AuditEvent.objects.filter(target_type=target._meta.label_lower, target_id=str(target.pk))
+        .select_related("actor")
+        .order_by("-at", "-id")[:limit]
+    )
+
+
 def check_version(*, record: Any, version: int | None) -> None:
     """Refuse a stale edit: the form or client loaded an older ``version`` than the one stored.
 

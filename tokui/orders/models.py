@@ -23,10 +23,6 @@ from tokui.core.models import VersionedModel
 from tokui.orders.constants import DocumentLanguage, Honorific, QuoteStatus
 
 
-def quote_scope(quote_id: int) -> str:
-    return f"orders:quote:{quote_id}"
-
-
 class CompanyProfile(VersionedModel):
     """Our own company as it appears on quotes and invoices (one row, edited by an admin)."""
 

@@ -67,7 +67,7 @@ from tokui.core.money import (
 from tokui.core.validation import ErrorCollector, check_plain_text, check_text_fields
 from tokui.orders.company import company_profile_get
 from tokui.orders.constants import DocumentLanguage, Honorific, QuoteStatus
-from tokui.orders.models import Quote, QuoteCounter, QuoteLine, quote_scope
+from tokui.orders.models import Quote, QuoteCounter, QuoteLine
 from tokui.pricing.approvals import (
     OPEN_STATUSES,
     approval_kinds,
@@ -223,11 +223,16 @@ def _audit(
     changes: dict[str, list[Any]] | None = None,
     note: str = "",
 ) -> None:
-    """Two events: the account's history and timeline show one, the quote's page the other."""
-    for scope in (account_scope(quote.account_id), quote_scope(quote.pk)):
-        audit_record(
-            actor=actor, action=action, target=quote, changes=changes, scope=scope, note=note
-        )
+    """One event in the account's scope (its history shows it); the quote's page reads the
+    events whose target is the quote (``core.audit.audit_for_target``)."""
+    audit_record(
+        actor=actor,
+        action=action,
+        target=quote,
+        changes=changes,
+        scope=account_scope(quote.account_id),
+        note=note,
+    )
 
 
 def _bump(quote: Quote, fields: Sequence[str]) -> None:

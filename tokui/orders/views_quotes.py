@@ -19,7 +19,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from tokui.accounts.models import Account
 from tokui.accounts.selectors import account_get
 from tokui.activities.pdf import pdf_response
-from tokui.core.audit import audit_for_scope
+from tokui.core.audit import audit_for_target
 from tokui.core.exceptions import ApplicationError, PermissionDenied
 from tokui.core.pagination import page_slice, parse_positive_int
 from tokui.core.registry import audit_action_labels
@@ -37,7 +37,7 @@ from tokui.orders.forms_quotes import (
     QuoteForm,
     QuoteForms,
 )
-from tokui.orders.models import Quote, quote_scope
+from tokui.orders.models import Quote
 from tokui.pricing.approvals import approval_route_view
 from tokui.users.models import User
 
@@ -119,7 +119,7 @@ def _regarding_link(quote: Quote) -> dict[str, Any] | None:
 def _history(quote: Quote) -> list[dict[str, Any]]:
     return [
         {"event": e, "label": audit_action_labels.get(e.action) or e.action}
-        for e in audit_for_scope(scope=quote_scope(quote.pk), limit=50)
+        for e in audit_for_target(target=quote, limit=50)
     ]
 
 

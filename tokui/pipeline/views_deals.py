@@ -9,7 +9,6 @@ JavaScript. The playbook checklist and the stage actions are one htmx partial.
 """
 
 import datetime
-import importlib
 from typing import Any, cast
 
 from django.contrib import messages
@@ -24,15 +23,16 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from tokui.accounts.models import Account, account_scope
+from tokui.accounts.models import Account
 from tokui.accounts.selectors import account_get, account_list
 from tokui.activities.appointments import AppointmentConflict, appointment_book
 from tokui.activities.models import Appointment, Interaction
 from tokui.activities.services import interaction_create
+from tokui.core.audit import audit_for_target
 from tokui.core.exceptions import ApplicationError, PermissionDenied
 from tokui.core.models import AuditEvent
 from tokui.core.views import is_htmx, maps_service_errors
-from tokui.pipeline import services
+from tokui.pipeline import deal_quotes, referrals, services
 from tokui.pipeline.constants import Requirement, StageKind
 from tokui.pipeline.forms_deals import (
     AnswerForm,
@@ -74,31 +74,12 @@ def _url_or_none(name: str, *args: Any, query: dict[str, Any] | None = None) -> 
     return f"{url}?{urlencode(query)}" if query else url
 
 
-def _optional(module: str) -> Any:
-    """A module another part builds (quotes of a deal): None until it exists."""
-    try:
-        return importlib.import_module(module)
-    except ImportError:
-        return None
-
-
 # -- reads the deal page needs ------------------------------------------------------------------
 
 
 def deal_history(*, deal: Deal, limit: int = 100) -> QuerySet[AuditEvent]:
-    """The deal's own audit events, newest first (``deal`` is already checked to be visible).
-
-    They live in the account's scope (so the account's history shows them); the deal is their
-    target."""
-    return (
-        AuditEvent.objects.filter(
-            scope=account_scope(deal.account_id),
-            target_type=Deal._meta.label_lower,
-            target_id=str(deal.pk),
-        )
-        .select_related("actor")
-        .order_by("-at", "-id")[:limit]
-    )
+    """The deal's own audit events, newest first (``deal`` is already checked to be visible)."""
+    return audit_for_target(target=deal, limit=limit)
 
 
 def _regarding(deal: Deal) -> dict[str, Any]:
@@ -185,21 +166,16 @@ def _progress_context(request: HttpRequest, deal: Deal) -> dict[str, Any]:
 
 
 def _quotes_context(request: HttpRequest, deal: Deal) -> dict[str, Any]:
-    bridge = _optional("tokui.pipeline.deal_quotes")
-    if bridge is None or not hasattr(bridge, "deal_quotes"):
-        return {"quotes_available": False}
     return {
         "quotes_available": True,
-        "quotes": list(bridge.deal_quotes(viewer=_viewer(request), deal=deal)),
+        "quotes": list(deal_quotes.deal_quotes(viewer=_viewer(request), deal=deal)),
     }
 
 
 def _referral_context(request: HttpRequest, deal: Deal) -> dict[str, Any]:
     referral = Referral.objects.filter(deal=deal).select_related("referrer").first()
     if referral is None:
-        referrals = _optional("tokui.pipeline.referrals")
-        if referrals is not None and hasattr(referrals, "referral_of_account"):
-            referral = referrals.referral_of_account(viewer=_viewer(request), account=deal.account)
+        referral = referrals.referral_of_account(viewer=_viewer(request), account=deal.account)
     return {"referral": referral}
 
 
@@ -559,12 +535,8 @@ def deal_quote(request: HttpRequest, deal_id: int) -> HttpResponse:
     """Make a quote from the deal's lines (the orders bridge) and open it."""
     deal = _get(request, deal_id)
     _require_editor(request)
-    bridge = _optional("tokui.pipeline.deal_quotes")
-    if bridge is None or not hasattr(bridge, "deal_quote_create"):
-        messages.error(request, _("Quotes are not available yet."))
-        return _back(deal, "quotes")
     try:
-        quote = bridge.deal_quote_create(actor=_viewer(request), deal=deal)
+        quote = deal_quotes.deal_quote_create(actor=_viewer(request), deal=deal)
     except ApplicationError as exc:
         if exc.status in (403, 404):
             raise
