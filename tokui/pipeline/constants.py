@@ -68,7 +68,7 @@ class RewardTrigger(models.TextChoices):
 
 class RewardKind(models.TextChoices):
     BONUS = "bonus", _("Bonus (amount)")
-    PERCENT = "percent", _("Bonus (% of the first deal or order)")
+    PERCENT = "percent", _("Bonus (a percentage of the first deal or order)")
     POINTS = "points", _("Loyalty points")
 
 

@@ -15,6 +15,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from tokui.accounts.models import Account, Contact
 from tokui.catalog.constants import Currency
@@ -105,7 +106,7 @@ class Deal(VersionedModel):
         on_delete=models.SET_NULL,
         related_name="deals",
     )
-    title = models.CharField(_("title"), max_length=200)
+    title = models.CharField(pgettext_lazy("deal", "title"), max_length=200)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("owner"),
