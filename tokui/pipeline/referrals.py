@@ -723,10 +723,9 @@ def referral_record(
 
 def _locked_referral(actor: User, referral: Referral) -> Referral:
     found = (
-        Referral.objects.select_for_update()
-        .filter(pk=referral.pk)
-        .select_related("account", "referrer", "deal")
-        .first()
+        # No joins in a locking query: PostgreSQL cannot lock the nullable side of an outer
+        # join, and re-checks joined rows against their old versions after waiting.
+        Referral.objects.select_for_update().filter(pk=referral.pk).first()
     )
     if found is None:
         raise NotFound(_("No such referral."))
@@ -1102,7 +1101,7 @@ def _grant(
 def _referral_for_account(account_id: int, deal_id: int | None = None) -> Referral | None:
     """The deal's own referral, else the account's, else the account's oldest deal referral
     (locked: two calls at once grant once)."""
-    rows = Referral.objects.select_for_update().select_related("referrer", "account")
+    rows = Referral.objects.select_for_update()  # no joins while locking (see _locked_referral)
     if deal_id is not None:
         own = rows.filter(deal_id=deal_id).first()
         if own is not None:
@@ -1214,9 +1213,8 @@ def referral_rewards_on_order_paid(
 def _settle(*, actor: User, reward: ReferralReward, status: str, action: str) -> ReferralReward:
     _require_rewards_manager(actor)
     found = (
-        ReferralReward.objects.select_for_update()
+        ReferralReward.objects.select_for_update()  # no joins while locking
         .filter(pk=reward.pk)
-        .select_related("referral", "referral__referrer", "referral__account", "rule")
         .first()
     )
     if found is None or not _visible_ids(

@@ -91,12 +91,10 @@ def _locked_deal(actor: User, deal: Deal | int, version: int | None = None) -> D
     """The deal row, locked, if ``actor`` may change it; ``version`` is checked when given."""
     _check_editor(actor)
     deal_id = deal if isinstance(deal, int) else deal.pk
-    locked = (
-        Deal.objects.select_for_update(of=("self",))
-        .select_related("stage", "account")
-        .filter(pk=deal_id, archived_at=None)
-        .first()
-    )
+    # The lock reads the deal row alone: after waiting for another mover, PostgreSQL re-checks
+    # the row's new version, but joined rows (its old stage) only in their old versions, and
+    # would drop the deal as if it were gone.
+    locked = Deal.objects.select_for_update().filter(pk=deal_id, archived_at=None).first()
     if (
         locked is None
         or not Account.objects.visible_to(actor).filter(pk=locked.account_id).exists()

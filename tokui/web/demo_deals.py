@@ -161,9 +161,9 @@ class _Builder:
                 )
             case Requirement.MEETING:
                 # In office hours, days ago (the demo may load at night).
-                held = (
-                    timezone.localtime() - datetime.timedelta(days=rng.randint(3, 20))
-                ).replace(hour=rng.choice((10, 13, 16)), minute=0, second=0, microsecond=0)
+                held = (timezone.localtime() - datetime.timedelta(days=rng.randint(3, 20))).replace(
+                    hour=rng.choice((10, 13, 16)), minute=0, second=0, microsecond=0
+                )
                 interaction_create(
                     actor=user,
                     account=deal.account,
