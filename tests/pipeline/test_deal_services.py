@@ -275,3 +275,15 @@ def test_winning_follows_the_playbooks_and_a_won_deal_is_not_moved_again(
     with pytest.raises(PlaybookRefused) as caught:
         deal_win(actor=kam, deal=deal)
     assert {step.requirement for _s, step in caught.value.missing} == {"quote"}
+
+
+def test_stage_names_and_descriptions_follow_the_readers_language(stage: Stages) -> None:
+    from django.utils import translation  # noqa: PLC0415
+
+    objections = stage("objections")
+    with translation.override("ja"):
+        assert objections.label == "反論処理"
+        assert objections.description_label.startswith("反論・懸念を聞き")
+    with translation.override("en"):
+        assert objections.label == "Objections handled"
+        assert objections.description_label == "Hear the objections and answer each one."

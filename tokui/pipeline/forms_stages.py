@@ -25,6 +25,12 @@ class StageForm(ServiceErrorsMixin, forms.Form):
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
+    description_ja = forms.CharField(
+        label=_("What happens in this stage (Japanese)"),
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
 
     @staticmethod
     def initial_of(stage: Stage) -> dict[str, Any]:
@@ -34,6 +40,7 @@ class StageForm(ServiceErrorsMixin, forms.Form):
             "name_ja": stage.name_ja,
             "kind": stage.kind,
             "description": stage.description,
+            "description_ja": stage.description_ja,
         }
 
     def service_data(self) -> dict[str, Any]:

@@ -47,6 +47,7 @@ class Stage(VersionedModel):
     )
     active = models.BooleanField(_("in use"), default=True)
     description = models.TextField(_("what happens in this stage"), blank=True)
+    description_ja = models.TextField(_("what happens in this stage (Japanese)"), blank=True)
 
     class Meta:
         verbose_name = _("stage")
@@ -59,8 +60,17 @@ class Stage(VersionedModel):
     @property
     def label(self) -> str:
         """The name in the reader's language (Japanese when one is given)."""
-        language = (get_language() or "en").split("-")[0]
-        return self.name_ja if language == "ja" and self.name_ja else self.name
+        return self.name_ja if _reads_japanese() and self.name_ja else self.name
+
+    @property
+    def description_label(self) -> str:
+        return (
+            self.description_ja if _reads_japanese() and self.description_ja else self.description
+        )
+
+
+def _reads_japanese() -> bool:
+    return (get_language() or "en").split("-")[0] == "ja"
 
 
 class PlaybookStep(models.Model):

@@ -34,7 +34,7 @@ STAGES_SCOPE = "pipeline:stages"
 NAME_LIMIT = 100
 STEP_LIMIT = 200
 DESCRIPTION_LIMIT = 2000
-STAGE_FIELDS = ("name", "name_ja", "description", "kind")
+STAGE_FIELDS = ("name", "name_ja", "description", "description_ja", "kind")
 STEP_FIELDS = ("text", "text_ja", "requirement", "required")
 
 
@@ -159,13 +159,12 @@ def _clean_stage(data: dict[str, Any]) -> dict[str, Any]:
         )
     if "name_ja" in data:
         clean["name_ja"] = _clean_text(errors, "name_ja", data["name_ja"], NAME_LIMIT)
-    if "description" in data:
-        description = str(data["description"] or "").replace("\r\n", "\n").strip()
-        if len(description) > DESCRIPTION_LIMIT:
-            errors.add(
-                "description", _("At most %(limit)d characters.") % {"limit": DESCRIPTION_LIMIT}
-            )
-        clean["description"] = description
+    for field in ("description", "description_ja"):
+        if field in data:
+            description = str(data[field] or "").replace("\r\n", "\n").strip()
+            if len(description) > DESCRIPTION_LIMIT:
+                errors.add(field, _("At most %(limit)d characters.") % {"limit": DESCRIPTION_LIMIT})
+            clean[field] = description
     if "kind" in data:
         if data["kind"] not in StageKind.values:
             errors.add("kind", _("Choose open, won or lost."))
