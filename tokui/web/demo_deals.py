@@ -32,6 +32,7 @@ from tokui.catalog.constants import ProductStatus
 from tokui.catalog.models import Product, ProductLine
 from tokui.core.exceptions import ApplicationError
 from tokui.core.models import AuditEvent
+from tokui.orders.models import Quote
 from tokui.orders.quotes import quote_create, quote_issue
 from tokui.pipeline.constants import LostReason, Requirement, StageKind
 from tokui.pipeline.models import Deal, DealStageChange, PlaybookStep, Stage
@@ -213,6 +214,11 @@ class _Builder:
         return Deal.objects.select_related("stage", "account").get(pk=deal.pk)
 
     def _quote(self, user: User, deal: Deal) -> None:
+        # One quote per deal: the objections and the contract checklists both ask for one.
+        if Quote.objects.filter(
+            regarding_type=ContentType.objects.get_for_model(Deal), regarding_id=deal.pk
+        ).exists():
+            return
         lines = [{"product": line.product_id, "quantity": line.quantity}
                  for line in deal.lines.all() if line.product_id]  # fmt: skip
         if not lines:
