@@ -1,5 +1,6 @@
 """Shared fixtures: the five roles in two teams, and factories for accounts and contacts."""
 
+import importlib
 import itertools
 from collections.abc import Callable
 from typing import Any
@@ -26,6 +27,32 @@ def _fast_password_hashing(settings: Any, request: pytest.FixtureRequest) -> Non
     # Argon2 is deliberately slow; tests that check it ask for the real hasher themselves.
     if "real_hashing" not in request.keywords:
         settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _default_stages(request: pytest.FixtureRequest) -> None:
+    """The deal stages a migration seeds are data: a transactional test (a race on PostgreSQL,
+    a browser test) empties every table when it ends, so a later test in the same worker
+    would find no stage. Tests that use the database get them back first."""
+    uses_db = request.node.get_closest_marker("django_db") or {
+        "db",
+        "transactional_db",
+        "live_server",
+    } & set(request.fixturenames)
+    if not uses_db:
+        return
+    request.getfixturevalue("db")
+    from django.apps import apps
+
+    from tokui.pipeline.models import Stage
+
+    if not Stage.objects.exists():
+        importlib.import_module("tokui.pipeline.migrations.0002_default_stages").create_stages(
+            apps, None
+        )
+        importlib.import_module(
+            "tokui.pipeline.migrations.0004_stage_description_ja"
+        ).fill_descriptions(apps, None)
 
 
 @pytest.fixture(autouse=True)

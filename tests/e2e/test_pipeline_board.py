@@ -3,12 +3,10 @@ refuses and lists the missing step, the KAM records it on the deal page, the dra
 the KAM makes the deal's quote and opens its PDF."""
 
 import datetime
-import importlib
 import re
 from decimal import Decimal
 
 import pytest
-from django.apps import apps
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
@@ -20,14 +18,6 @@ from tokui.pipeline.services import deal_create, deal_set_lines
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 PASSWORD = "demo-tokui"
-
-
-@pytest.fixture(autouse=True)
-def _default_stages(db):
-    # Transactional tests empty the tables after each test, the migration's stages included.
-    if not Stage.objects.exists():
-        module = importlib.import_module("tokui.pipeline.migrations.0002_default_stages")
-        module.create_stages(apps, None)
 
 
 def sign_in(page: Page, base_url: str, username: str) -> None:

@@ -27,7 +27,7 @@ from tokui.core.audit import audit_for_target
 from tokui.core.exceptions import ApplicationError, Conflict, PermissionDenied
 from tokui.core.models import AuditEvent
 from tokui.orders.constants import Honorific, QuoteStatus
-from tokui.orders.models import Quote, QuoteCounter
+from tokui.orders.models import DocumentCounter, Quote
 from tokui.orders.quotes import (
     quote_accept,
     quote_create,
@@ -137,7 +137,7 @@ def test_bad_lines_are_refused_and_nothing_is_made(kam, account, pump, row, key,
         _quote(kam, account, {"product": pump.pk, **row})
     assert words in " ".join(exc.value.errors[key])
     assert not Quote.objects.exists()
-    assert not QuoteCounter.objects.exists()
+    assert not DocumentCounter.objects.exists()
 
 
 def test_mixed_currencies_are_refused_naming_the_lines(kam, account, pump, make_product):

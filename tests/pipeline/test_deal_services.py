@@ -278,7 +278,7 @@ def test_winning_follows_the_playbooks_and_a_won_deal_is_not_moved_again(
 
 
 def test_stage_names_and_descriptions_follow_the_readers_language(stage: Stages) -> None:
-    from django.utils import translation  # noqa: PLC0415
+    from django.utils import translation
 
     objections = stage("objections")
     with translation.override("ja"):
@@ -287,3 +287,37 @@ def test_stage_names_and_descriptions_follow_the_readers_language(stage: Stages)
     with translation.override("en"):
         assert objections.label == "Objections handled"
         assert objections.description_label == "Hear the objections and answer each one."
+
+
+def test_a_closed_deal_is_not_changed_and_reopening_a_lost_one_checks_the_playbooks(
+    kam: User, make_deal: Callable[..., Deal], stage: Stages
+) -> None:
+    deal = make_deal(value="800000")
+    lost = deal_lose(actor=kam, deal=deal, reason=LostReason.BUDGET)
+
+    with pytest.raises(Conflict, match="reopen it"):
+        deal_update(actor=kam, deal=lost, data={"title": "書き換え"})
+    with pytest.raises(Conflict):
+        deal_need_add(actor=kam, deal=lost, text="後から追加")
+    # Lost → won would skip every checklist: refused with the steps of every open stage.
+    with pytest.raises(PlaybookRefused) as caught:
+        deal_win(actor=kam, deal=lost)
+    assert {s.key for s, _step in caught.value.missing} >= {"first_contact", "contract"}
+    with pytest.raises(PlaybookRefused):
+        deal_move_stage(actor=kam, deal=lost, stage="presentation")
+    assert Deal.objects.get(pk=deal.pk).stage == stage("lost")
+    # Reopening into the first stage needs nothing done before it.
+    reopened = deal_move_stage(actor=kam, deal=lost, stage="first_contact")
+    assert reopened.stage == stage("first_contact")
+
+
+def test_the_value_of_a_deal_with_products_comes_from_them(
+    kam: User, make_deal: Callable[..., Deal], make_product: Callable[..., Product]
+) -> None:
+    deal = deal_set_lines(
+        actor=kam, deal=make_deal(), lines=[{"product": make_product().pk, "quantity": 2}]
+    )
+    with pytest.raises(ApplicationError) as caught:
+        deal_update(actor=kam, deal=deal, data={"value": "1"})
+    assert "value" in caught.value.errors
+    assert Deal.objects.get(pk=deal.pk).value == Decimal(200_000)

@@ -143,7 +143,7 @@ class AccountForm(ServiceErrorsMixin, forms.Form):
     def _set_parent_choices(self, *, viewer: User, account: Account | None, search: str) -> None:
         chosen = self.data.get("parent") if self.is_bound else self.initial.get("parent")
         chosen_text = str(chosen or "")
-        chosen_id = int(chosen_text) if chosen_text.isdigit() else None
+        chosen_id = int(chosen_text) if chosen_text.isdecimal() else None
         visible = Account.objects.visible_to(viewer)
         options: list[Account] = []
         if chosen_id is not None:

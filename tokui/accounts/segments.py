@@ -289,7 +289,7 @@ def segment_clean_filters(filters: Any) -> dict[str, Any]:
             elif text:
                 clean[key] = text
         elif key in ("employees_min", "employees_max"):
-            if isinstance(value, str) and value.strip().isdigit():
+            if isinstance(value, str) and value.strip().isdecimal():
                 value = int(value.strip())
             if (
                 isinstance(value, bool)

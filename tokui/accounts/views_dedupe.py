@@ -27,7 +27,7 @@ def _require_editor(request: HttpRequest) -> None:
 @require_GET
 def duplicates_index(request: HttpRequest) -> TemplateResponse:
     raw_score = request.GET.get("min_score", "")
-    min_score = min(int(raw_score), 100) if raw_score.isdigit() and len(raw_score) < 4 else 0
+    min_score = min(int(raw_score), 100) if raw_score.isdecimal() and len(raw_score) < 4 else 0
     page = dedupe.duplicate_page(
         viewer=request.user,
         page=parse_positive_int(request.GET.get("page"), 1, 10**6),
@@ -141,7 +141,7 @@ def _posted_choices(request: HttpRequest) -> dict[str, str]:
 
 def _posted_version(request: HttpRequest, name: str) -> int | None:
     value = request.POST.get(name, "")
-    return int(value) if value.isdigit() and len(value) < 10 else None
+    return int(value) if value.isdecimal() and len(value) < 10 else None
 
 
 @maps_service_errors

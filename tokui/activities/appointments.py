@@ -713,7 +713,7 @@ def calendar_people(*, viewer: User, username: str = "", team: str = "") -> Cale
         else Team.objects.filter(members=viewer)
     )
     people, label = [viewer], str(viewer)
-    if team.isdigit():
+    if team.isdecimal():
         found = teams.filter(pk=int(team)).first()
         if found is not None:
             people, label = list(users.filter(team=found)), str(found)

@@ -240,11 +240,11 @@ def _detail(
 def _account_from_query(request: AuthedRequest) -> tuple[Account | None, Contact | None]:
     contact = None
     raw_contact = request.GET.get("contact", "")
-    if raw_contact.isdigit() and len(raw_contact) < 19:
+    if raw_contact.isdecimal() and len(raw_contact) < 19:
         contact = account_selectors.contact_get(viewer=request.user, contact_id=int(raw_contact))
         return contact.account, contact
     raw = request.GET.get("account", "")
-    if raw.isdigit() and len(raw) < 19:
+    if raw.isdecimal() and len(raw) < 19:
         return account_selectors.account_get(viewer=request.user, account_id=int(raw)), None
     return None, None
 
@@ -272,7 +272,7 @@ def appointment_conflicts(request: AuthedRequest) -> TemplateResponse:
     account, _contact = _account_from_query(request)
     appointment = None
     raw_id = request.GET.get("appointment", "")
-    if raw_id.isdigit() and len(raw_id) < 19:
+    if raw_id.isdecimal() and len(raw_id) < 19:
         appointment = appts.appointment_get(viewer=request.user, appointment_id=int(raw_id))
         account = appointment.account
     if account is None:

@@ -228,7 +228,7 @@ def call_log(request: AuthedRequest, account_id: int) -> HttpResponse:
     contacts = contact_list(viewer=request.user, account_id=account.pk)
     initial = {}
     contact_id = request.GET.get("contact")
-    if contact_id and contact_id.isdigit():
+    if contact_id and contact_id.isdecimal():
         initial["contact"] = int(contact_id)
     form = QuickCallForm(request.POST or None, contacts=contacts, initial=initial)
     fallback = reverse("accounts:detail", args=[account.pk]) + "#timeline"
@@ -289,7 +289,7 @@ def interaction_new(request: AuthedRequest, account_id: int) -> HttpResponse:
     if request.GET.get("kind") in InteractionKind.values:
         initial["kind"] = request.GET["kind"]
     contact_id = request.GET.get("contact", "")
-    if contact_id.isdigit():
+    if contact_id.isdecimal():
         initial["contacts"] = [int(contact_id)]
     form = _interaction_form(request, account, initial=initial)
     preview = None
@@ -411,9 +411,9 @@ def interaction_index(request: AuthedRequest) -> TemplateResponse:
     contact = account = None
     contact_id = request.GET.get("contact", "")
     account_id = request.GET.get("account", "")
-    if contact_id.isdigit():
+    if contact_id.isdecimal():
         contact = contact_get(viewer=request.user, contact_id=int(contact_id))
-    elif account_id.isdigit():
+    elif account_id.isdecimal():
         account = account_get(viewer=request.user, account_id=int(account_id))
     else:
         raise Http404(_("Choose an account or a contact."))

@@ -48,7 +48,7 @@ def contact_email_action(request: HttpRequest, contact: Contact) -> dict[str, An
 
 def _template_initial(request: HttpRequest) -> dict[str, Any]:
     raw = request.GET.get("template", "")
-    if not raw.isdigit():
+    if not raw.isdecimal():
         return {}
     template = email_template_get(viewer=_user(request), template_id=int(raw))
     return {

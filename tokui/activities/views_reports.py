@@ -188,7 +188,7 @@ def team_reports(request: HttpRequest) -> TemplateResponse:
         .order_by("team__name", "username")
     )
     person = None
-    if request.GET.get("user", "").isdigit():
+    if request.GET.get("user", "").isdecimal():
         person = people.filter(pk=int(request.GET["user"])).first()
     error = ""
     try:

@@ -146,7 +146,7 @@ class ItemsFormSet(forms.BaseFormSet):  # type: ignore[type-arg]
         placed = False
         for key, messages in exc.errors.items():
             parts = key.split(".")
-            if parts[0] == "items" and len(parts) >= 2 and parts[1].isdigit():
+            if parts[0] == "items" and len(parts) >= 2 and parts[1].isdecimal():
                 index = int(parts[1])
                 if index < len(self.row_of):
                     form = self.forms[self.row_of[index]]

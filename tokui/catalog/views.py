@@ -48,7 +48,7 @@ def _rights(request: HttpRequest) -> dict[str, bool]:
 
 
 def _int_or_none(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() and len(value) < 12 else None
+    return int(value) if value and value.isdecimal() and len(value) < 12 else None
 
 
 @maps_service_errors

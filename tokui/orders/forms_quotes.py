@@ -158,7 +158,7 @@ class QuoteLineFormSet(forms.BaseFormSet):  # type: ignore[type-arg]
 
     def place_error(self, key: str, messages: list[str]) -> bool:
         parts = key.split(".")
-        if parts[0] != "lines" or len(parts) < 2 or not parts[1].isdigit():
+        if parts[0] != "lines" or len(parts) < 2 or not parts[1].isdecimal():
             return False
         index = int(parts[1])
         row_of = getattr(self, "row_of", [])

@@ -44,7 +44,7 @@ from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.files.base import ContentFile
-from django.db import IntegrityError, models, transaction
+from django.db import models, transaction
 from django.utils import timezone, translation
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
@@ -67,7 +67,8 @@ from tokui.core.money import (
 from tokui.core.validation import ErrorCollector, check_plain_text, check_text_fields
 from tokui.orders.company import company_profile_get
 from tokui.orders.constants import DocumentLanguage, Honorific, QuoteStatus
-from tokui.orders.models import Quote, QuoteCounter, QuoteLine
+from tokui.orders.models import Quote, QuoteLine
+from tokui.orders.numbering import next_document_number
 from tokui.pricing.approvals import (
     OPEN_STATUSES,
     approval_kinds,
@@ -138,18 +139,8 @@ def quote_totals_of(quote: Quote) -> Totals:
 
 
 def _next_number(year: int) -> str:
-    """The next Q-YYYY-NNNN, taken under a row lock (SQLite: the write transaction serialises)."""
-    counter = QuoteCounter.objects.select_for_update().filter(year=year).first()
-    if counter is None:
-        try:
-            with transaction.atomic():
-                QuoteCounter.objects.create(year=year, last=0)
-        except IntegrityError:
-            pass  # another transaction created the year's counter first
-        counter = QuoteCounter.objects.select_for_update().get(year=year)
-    counter.last += 1
-    counter.save(update_fields=["last"])
-    return f"Q-{year}-{counter.last:04d}"
+    """The next Q-YYYY-NNNN."""
+    return next_document_number("Q", year)
 
 
 # -- checks ----------------------------------------------------------------------------------
@@ -268,13 +259,13 @@ def _ref(value: Any) -> int | None:
         return None
     if isinstance(value, int):
         return value
-    if isinstance(value, str) and value.strip().isdigit():
+    if isinstance(value, str) and value.strip().isdecimal():
         return int(value.strip())
     return None
 
 
 def _quantity(value: Any) -> int | None:
-    if isinstance(value, str) and value.strip().isdigit():
+    if isinstance(value, str) and value.strip().isdecimal():
         value = int(value.strip())
     if isinstance(value, bool) or not isinstance(value, int):
         return None

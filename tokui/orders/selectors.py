@@ -39,7 +39,7 @@ def quote_list(
 ) -> QuerySet[Quote]:
     """Quotes the viewer may see, newest first. ``status`` may also be "expired" (validity
     passed while still out with the customer); ``latest_only`` hides superseded versions."""
-    qs = _visible(viewer).select_related("account", "contact", "owner")
+    qs = _visible(viewer).select_related("account", "contact", "owner", "regarding_type")
     if status == "expired":
         qs = qs.filter(status__in=[QuoteStatus.APPROVED, QuoteStatus.SENT], valid_until__lt=today)
     elif status in QuoteStatus.values:

@@ -55,7 +55,7 @@ def _require_editor(request: HttpRequest) -> None:
 
 def _version(request: HttpRequest) -> int | None:
     value = request.POST.get("version", "")
-    return int(value) if value.isdigit() else None
+    return int(value) if value.isdecimal() and len(value) <= 12 else None
 
 
 def _status_choices() -> list[tuple[str, str]]:

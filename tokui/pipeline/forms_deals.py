@@ -179,7 +179,7 @@ class LineFormSet(forms.BaseFormSet):  # type: ignore[type-arg]
         rest: list[str] = []
         for key, messages in exc.errors.items():
             parts = key.split(".")
-            if parts[0] == "lines" and len(parts) == 2 and parts[1].isdigit():
+            if parts[0] == "lines" and len(parts) == 2 and parts[1].isdecimal():
                 index = int(parts[1]) - 1
                 if 0 <= index < len(getattr(self, "row_of", [])):
                     for message in messages:

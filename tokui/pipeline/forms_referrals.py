@@ -29,7 +29,7 @@ def _date_field(label: Any, required: bool = False, **kwargs: Any) -> forms.Date
 def _chosen_id(form: forms.Form, name: str) -> int | None:
     value = form.data.get(name) if form.is_bound else form.initial.get(name)
     text = str(value or "")
-    return int(text) if text.isdigit() and len(text) < 19 else None
+    return int(text) if text.isdecimal() and len(text) < 19 else None
 
 
 class ReferralForm(ServiceErrorsMixin, forms.Form):

@@ -135,12 +135,20 @@ def _audit(
     changes: dict[str, list[Any]] | None = None,
     note: str = "",
 ) -> None:
-    """One audit event per scope, named ``label`` (the models have no readable ``__str__``)."""
+    """One audit event per account scope. A referral joins two accounts that different people
+    may see, and a history is read long after it was written: so the events name neither the
+    other account, nor its person, deal or note (``_PRIVATE_CHANGES``) — the referral sections
+    show those, checking visibility when they are read. A referral is named by its number."""
+    if isinstance(target, Referral):
+        label = _("Referral #%(n)d") % {"n": target.pk}
+    shown = {k: v for k, v in (changes or {}).items() if k not in _PRIVATE_CHANGES}
     for scope in dict.fromkeys(scopes):
-        event = audit_record(
-            actor=actor, action=action, target=target, changes=changes, scope=scope, note=note
-        )
+        event = audit_record(actor=actor, action=action, target=target, changes=shown, scope=scope)
         AuditEvent.objects.filter(pk=event.pk).update(target_repr=label[:300])
+
+
+# What a referral's or reward's audit event leaves out (see ``_audit``).
+_PRIVATE_CHANGES = frozenset({"referrer", "referrer_contact", "account", "deal", "note", "because"})
 
 
 # -- selectors -------------------------------------------------------------------------------
@@ -332,7 +340,10 @@ def referral_tree(*, viewer: Any, account: Account, depth: int = TREE_DEPTH) -> 
                 name=referral.referrer.name if pk in visible else None,
                 referral=referral,
                 depth=level,
-                deals=[referral.deal.title] if referral.deal is not None else [],
+                # The deal is the referred (lower) account's: named only if that one is visible.
+                deals=[referral.deal.title]
+                if referral.deal is not None and referral.account_id in visible
+                else [],
             )
         )
     for pk, node in nodes.items():

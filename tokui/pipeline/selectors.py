@@ -53,7 +53,7 @@ class DealFilters:
 
         def number(name: str) -> int | None:
             value = str(params.get(name, "") or "").strip()
-            return int(value) if value.isdigit() else None
+            return int(value) if value.isdecimal() and len(value) <= 12 else None
 
         month = None
         raw = str(params.get("close_month", "") or "").strip()
@@ -62,6 +62,8 @@ class DealFilters:
                 month = datetime.date.fromisoformat(f"{raw[:7]}-01")
             except ValueError:
                 month = None
+            if month is not None and not 1900 <= month.year <= 9000:
+                month = None  # a filter link from far away: ignored, not an overflow
         return cls(
             owner=number("owner"),
             team=number("team"),

@@ -87,8 +87,15 @@ def _visible_account(actor: User, account_id: int) -> Account:
     return account
 
 
-def _locked_deal(actor: User, deal: Deal | int, version: int | None = None) -> Deal:
-    """The deal row, locked, if ``actor`` may change it; ``version`` is checked when given."""
+def _locked_deal(
+    actor: User, deal: Deal | int, version: int | None = None, *, closed_ok: bool = False
+) -> Deal:
+    """The deal row, locked, if ``actor`` may change it; ``version`` is checked when given.
+
+    A won or lost deal is closed: its fields, lines, steps, needs and objections stay as they
+    were when it closed (a won deal's value is what rewards and hand-over used). Only a stage
+    move (``closed_ok``) touches a closed deal: reopening a lost one.
+    """
     _check_editor(actor)
     deal_id = deal if isinstance(deal, int) else deal.pk
     # The lock reads the deal row alone: after waiting for another mover, PostgreSQL re-checks
@@ -101,6 +108,13 @@ def _locked_deal(actor: User, deal: Deal | int, version: int | None = None) -> D
     ):
         raise NotFound(_("No such deal."))
     check_version(record=locked, version=version)
+    if not closed_ok and locked.stage.kind != StageKind.OPEN:
+        raise Conflict(
+            _("This deal is closed (%(stage)s): reopen it before changing it.")
+            % {"stage": locked.stage.label}
+            if locked.stage.kind == StageKind.LOST
+            else _("This deal is won and handed over; it is not changed any more.")
+        )
     return locked
 
 
@@ -226,11 +240,14 @@ def deal_clean_data(
         else:
             currency = clean["currency"] = value
     if "value" in data:
+        value = errors.run("value", _clean_value, data["value"], currency)
         if current and current.lines.exists():
-            # The lines set the value; a typed value would contradict them.
-            pass
-        else:
-            clean["value"] = errors.run("value", _clean_value, data["value"], currency)
+            if value is not None and value != current.value:
+                errors.add(
+                    "value", _("The value is the total of the deal's products: change those.")
+                )
+        elif value is not None:
+            clean["value"] = value
     if "expected_close" in data:
         try:
             clean["expected_close"] = _clean_date(data["expected_close"])
@@ -533,6 +550,13 @@ def playbook_state(*, deal: Deal, stages: list[Stage] | None = None) -> dict[int
 def _stages_to_pass(current: Stage, target: Stage) -> list[Stage]:
     """The stages whose playbooks a forward move from ``current`` to ``target`` must satisfy:
     the current stage and every active open stage between them."""
+    if current.kind != StageKind.OPEN:
+        # Reopened (from lost): the work of every open stage before the target counts, as
+        # for a deal moving there from the start of the cycle.
+        before = Stage.objects.filter(active=True, kind=StageKind.OPEN)
+        if target.kind == StageKind.OPEN:
+            before = before.filter(position__lt=target.position)
+        return sorted(before, key=lambda s: (s.position, s.pk))
     if target.position <= current.position and target.kind == StageKind.OPEN:
         return []
     between = Stage.objects.filter(
@@ -654,7 +678,7 @@ def deal_move_stage(
     without a reason. Concurrent moves of one deal: the row lock serialises them and the
     ``version`` check refuses the one that moved a card it saw in an older state.
     """
-    deal = _locked_deal(actor, deal, version)
+    deal = _locked_deal(actor, deal, version, closed_ok=True)
     if isinstance(stage, Stage):
         target = Stage.objects.filter(pk=stage.pk).first()
     elif isinstance(stage, int):

@@ -34,6 +34,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from tokui.accounts.constants import AccountTier
+from tokui.accounts.exports import escape_formula
 from tokui.catalog.selectors import competitor_account_choices
 from tokui.core.exceptions import ApplicationError, Conflict
 from tokui.core.money import format_money
@@ -284,7 +285,7 @@ def _group_missing(missing: list[tuple[Stage, PlaybookStep]]) -> list[tuple[Stag
 
 def _int(value: Any) -> int | None:
     text = str(value or "").strip()
-    return int(text) if text.isdigit() and len(text) < 12 else None
+    return int(text) if text.isdecimal() and len(text) < 12 else None
 
 
 def _move_form_context(
@@ -488,15 +489,16 @@ def _csv(deals: QuerySet[Deal]) -> HttpResponse:
     for deal in deals.iterator(chunk_size=500):
         writer.writerow(
             [
-                deal.title,
-                deal.account.name,
+                # Text people typed: a leading = + - @ would run as a formula in a spreadsheet.
+                escape_formula(deal.title),
+                escape_formula(deal.account.name),
                 deal.stage.label,
                 deal.currency,
                 str(deal.value),
                 deal.likelihood,
                 str(selectors.weighted(deal.value, deal.likelihood)),
                 deal.expected_close.isoformat() if deal.expected_close else "",
-                str(deal.owner),
+                escape_formula(str(deal.owner)),
             ]
         )
     return response

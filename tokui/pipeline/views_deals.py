@@ -176,6 +176,9 @@ def _referral_context(request: HttpRequest, deal: Deal) -> dict[str, Any]:
     referral = Referral.objects.filter(deal=deal).select_related("referrer").first()
     if referral is None:
         referral = referrals.referral_of_account(viewer=_viewer(request), account=deal.account)
+    if referral is not None:
+        # Who referred it is shown only to those who may see the referring account.
+        referrals.referrals_mark_visible(viewer=_viewer(request), referrals=[referral])
     return {"referral": referral}
 
 
@@ -184,7 +187,7 @@ def _detail_context(request: HttpRequest, deal: Deal, **forms: Any) -> dict[str,
     add = request.GET.get("add", "")
     if "lines" not in forms:
         forms["lines"] = lines_formset(
-            deal=deal, add_product=int(add) if add.isdigit() and len(add) < 12 else None
+            deal=deal, add_product=int(add) if add.isdecimal() and len(add) < 12 else None
         )
     forms.setdefault("need_form", NeedForm())
     forms.setdefault("objection_form", ObjectionForm())
@@ -245,7 +248,7 @@ def _get(request: HttpRequest, deal_id: int) -> Deal:
 
 def _version(request: HttpRequest) -> int | None:
     raw = request.POST.get("version", "")
-    return int(raw) if raw.isdigit() and len(raw) < 10 else None
+    return int(raw) if raw.isdecimal() and len(raw) < 10 else None
 
 
 # -- the page -----------------------------------------------------------------------------------
@@ -264,7 +267,7 @@ def deal_move(request: HttpRequest, deal_id: int) -> HttpResponse:
     deal = _get(request, deal_id)
     _require_editor(request)
     stage = request.POST.get("stage", "")
-    target: int | str = int(stage) if stage.isdigit() and len(stage) < 12 else stage[:40]
+    target: int | str = int(stage) if stage.isdecimal() and len(stage) < 12 else stage[:40]
     try:
         services.deal_move_stage(
             actor=_viewer(request), deal=deal, stage=target, version=_version(request)
@@ -572,7 +575,7 @@ def _account_picker(request: HttpRequest) -> TemplateResponse:
 def deal_create(request: HttpRequest) -> HttpResponse:
     _require_editor(request)
     raw = request.GET.get("account", "") or request.POST.get("account", "")
-    if not (raw.isdigit() and len(raw) < 12):
+    if not (raw.isdecimal() and len(raw) < 12):
         return _account_picker(request)
     account = account_get(viewer=_viewer(request), account_id=int(raw))
     initial = {

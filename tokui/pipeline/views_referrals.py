@@ -152,7 +152,7 @@ def referral_create(request: AuthedRequest, account_id: int) -> HttpResponse:
     _require_editor(request)
     initial: dict[str, Any] = {"referred_on": timezone.localdate()}
     deal = request.GET.get("deal", "")
-    if deal.isdigit():
+    if deal.isdecimal():
         initial["deal"] = deal
     form, submitted = _referral_form(request, account=account, initial=initial)
     if submitted and form.is_valid():

@@ -1402,7 +1402,7 @@ def rule_open_requests() -> tuple[dict[int, ApprovalRequest], list[ApprovalReque
         key = request.subject_key
         if key.startswith(RULE_NEW_SUBJECT_PREFIX) or not key:
             new.append(request)
-        elif key.startswith(RULE_SUBJECT_PREFIX) and key[len(RULE_SUBJECT_PREFIX) :].isdigit():
+        elif key.startswith(RULE_SUBJECT_PREFIX) and key[len(RULE_SUBJECT_PREFIX) :].isdecimal():
             changes[int(key[len(RULE_SUBJECT_PREFIX) :])] = request
     return changes, new
 

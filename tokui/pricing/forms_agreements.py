@@ -104,7 +104,7 @@ class _TermsRowFormSet(forms.BaseFormSet):  # type: ignore[type-arg]
     def place_error(self, key: str, messages: list[str]) -> bool:
         """Put ``prices.3.unit_price`` next to that cell; False if the key is not this set's."""
         parts = key.split(".")
-        if parts[0] != self.key or len(parts) < 2 or not parts[1].isdigit():
+        if parts[0] != self.key or len(parts) < 2 or not parts[1].isdecimal():
             return False
         index = int(parts[1])
         if index >= len(getattr(self, "row_of", [])):
@@ -179,7 +179,7 @@ class DiscountRowForm(forms.Form):
     def service_row(self) -> dict[str, Any]:
         kind, _sep, pk = (self.cleaned_data.get("target") or "").partition(":")
         row: dict[str, Any] = {"percent": self.cleaned_data.get("percent") or ""}
-        if kind in ("product", "line") and pk.isdigit():
+        if kind in ("product", "line") and pk.isdecimal():
             row[kind] = int(pk)
         else:  # no target chosen: the service says "choose one" next to the row
             row["product"] = None

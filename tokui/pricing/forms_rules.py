@@ -183,7 +183,7 @@ class RebateProgrammeForm(ServiceErrorsMixin, forms.Form):
         rest: dict[str, list[str]] = {}
         for key, messages in exc.errors.items():
             parts = key.split(".")
-            if parts[0] == "tiers" and len(parts) == 3 and parts[1].isdigit():
+            if parts[0] == "tiers" and len(parts) == 3 and parts[1].isdecimal():
                 index = int(parts[1])
                 if index < len(self.row_of):
                     for message in messages:

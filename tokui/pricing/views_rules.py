@@ -360,7 +360,7 @@ def rebate_detail(request: AuthedRequest, programme_id: int) -> TemplateResponse
 def rebate_create(request: AuthedRequest) -> HttpResponse:
     account_id = request.GET.get("account", "")
     account = account_get(
-        viewer=request.user, account_id=int(account_id) if account_id.isdigit() else 0
+        viewer=request.user, account_id=int(account_id) if account_id.isdecimal() else 0
     )
     if not rebates.may_write_rebates(request.user):
         raise PermissionDenied(

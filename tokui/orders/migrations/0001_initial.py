@@ -7,144 +7,425 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0006_account_parent'),
-        ('catalog', '0002_product_attachments'),
-        ('contenttypes', '0002_remove_content_type_name'),
-        ('pricing', '0003_agreement_group'),
+        ("accounts", "0006_account_parent"),
+        ("catalog", "0002_product_attachments"),
+        ("contenttypes", "0002_remove_content_type_name"),
+        ("pricing", "0003_agreement_group"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='CompanyProfile',
+            name="CompanyProfile",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='created')),
-                ('updated_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='updated')),
-                ('version', models.PositiveIntegerField(default=1, verbose_name='version')),
-                ('name', models.CharField(max_length=200, verbose_name='company name')),
-                ('name_en', models.CharField(blank=True, max_length=200, verbose_name='company name (English)')),
-                ('registration_number', models.CharField(blank=True, help_text='T followed by 13 digits (適格請求書発行事業者登録番号).', max_length=14, verbose_name='invoice registration number')),
-                ('postal_code', models.CharField(blank=True, max_length=7, verbose_name='postal code')),
-                ('address', models.CharField(blank=True, max_length=300, verbose_name='address')),
-                ('address_en', models.CharField(blank=True, max_length=300, verbose_name='address (English)')),
-                ('phone', models.CharField(blank=True, max_length=20, verbose_name='phone')),
-                ('fax', models.CharField(blank=True, max_length=20, verbose_name='fax')),
-                ('email', models.EmailField(blank=True, max_length=254, verbose_name='e-mail')),
-                ('bank_account', models.TextField(blank=True, verbose_name='bank account for payment')),
-                ('quote_validity_days', models.PositiveSmallIntegerField(default=30, verbose_name='quotes valid for (days)')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(default=django.utils.timezone.now, verbose_name="created"),
+                ),
+                (
+                    "updated_at",
+                    models.DateTimeField(default=django.utils.timezone.now, verbose_name="updated"),
+                ),
+                ("version", models.PositiveIntegerField(default=1, verbose_name="version")),
+                ("name", models.CharField(max_length=200, verbose_name="company name")),
+                (
+                    "name_en",
+                    models.CharField(
+                        blank=True, max_length=200, verbose_name="company name (English)"
+                    ),
+                ),
+                (
+                    "registration_number",
+                    models.CharField(
+                        blank=True,
+                        help_text="T followed by 13 digits (適格請求書発行事業者登録番号).",
+                        max_length=14,
+                        verbose_name="invoice registration number",
+                    ),
+                ),
+                (
+                    "postal_code",
+                    models.CharField(blank=True, max_length=7, verbose_name="postal code"),
+                ),
+                ("address", models.CharField(blank=True, max_length=300, verbose_name="address")),
+                (
+                    "address_en",
+                    models.CharField(blank=True, max_length=300, verbose_name="address (English)"),
+                ),
+                ("phone", models.CharField(blank=True, max_length=20, verbose_name="phone")),
+                ("fax", models.CharField(blank=True, max_length=20, verbose_name="fax")),
+                ("email", models.EmailField(blank=True, max_length=254, verbose_name="e-mail")),
+                (
+                    "bank_account",
+                    models.TextField(blank=True, verbose_name="bank account for payment"),
+                ),
+                (
+                    "quote_validity_days",
+                    models.PositiveSmallIntegerField(
+                        default=30, verbose_name="quotes valid for (days)"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'our company',
-                'verbose_name_plural': 'our company',
+                "verbose_name": "our company",
+                "verbose_name_plural": "our company",
             },
         ),
         migrations.CreateModel(
-            name='QuoteCounter',
+            name="QuoteCounter",
             fields=[
-                ('year', models.PositiveSmallIntegerField(primary_key=True, serialize=False)),
-                ('last', models.PositiveIntegerField(default=0)),
+                ("year", models.PositiveSmallIntegerField(primary_key=True, serialize=False)),
+                ("last", models.PositiveIntegerField(default=0)),
             ],
             options={
-                'verbose_name': 'quote counter',
+                "verbose_name": "quote counter",
             },
         ),
         migrations.CreateModel(
-            name='Quote',
+            name="Quote",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='created')),
-                ('updated_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='updated')),
-                ('version', models.PositiveIntegerField(default=1, verbose_name='version')),
-                ('regarding_id', models.PositiveBigIntegerField(blank=True, null=True, verbose_name='regarding (id)')),
-                ('addressee_department', models.CharField(blank=True, max_length=200, verbose_name='department')),
-                ('honorific', models.CharField(choices=[('onchu', '御中 (company or department)'), ('sama', '様 (named person)')], default='onchu', max_length=10, verbose_name='honorific')),
-                ('number', models.CharField(max_length=30, verbose_name='number')),
-                ('revision', models.PositiveSmallIntegerField(default=1, verbose_name='revision')),
-                ('title', models.CharField(max_length=200, verbose_name='subject')),
-                ('currency', models.CharField(choices=[('JPY', 'Japanese yen (JPY)'), ('USD', 'US dollar (USD)'), ('EUR', 'Euro (EUR)'), ('CNY', 'Chinese yuan (CNY)')], default='JPY', max_length=3, verbose_name='currency')),
-                ('issued_on', models.DateField(verbose_name='date')),
-                ('valid_until', models.DateField(verbose_name='valid until')),
-                ('payment_terms', models.CharField(blank=True, max_length=200, verbose_name='payment terms')),
-                ('delivery_terms', models.CharField(blank=True, max_length=200, verbose_name='delivery')),
-                ('notes', models.TextField(blank=True, verbose_name='notes')),
-                ('language', models.CharField(choices=[('ja', 'Japanese'), ('en', 'English')], default='ja', max_length=2, verbose_name='document language')),
-                ('era_dates', models.BooleanField(default=False, help_text='令和8年11月28日 instead of 2026年11月28日', verbose_name='Japanese era dates')),
-                ('status', models.CharField(choices=[('draft', 'Draft'), ('awaiting_approval', 'Awaiting approval'), ('approved', 'Ready to send'), ('sent', 'Sent'), ('accepted', 'Accepted'), ('declined', 'Declined'), ('superseded', 'Superseded by a revision'), ('withdrawn', 'Withdrawn')], default='draft', max_length=20, verbose_name='status')),
-                ('subtotal', models.DecimalField(decimal_places=2, default=0, max_digits=16, verbose_name='subtotal')),
-                ('tax', models.DecimalField(decimal_places=2, default=0, max_digits=16, verbose_name='tax')),
-                ('total', models.DecimalField(decimal_places=2, default=0, max_digits=16, verbose_name='total')),
-                ('sent_at', models.DateTimeField(blank=True, null=True, verbose_name='sent')),
-                ('decided_at', models.DateTimeField(blank=True, null=True, verbose_name='accepted or declined')),
-                ('decline_reason', models.TextField(blank=True, verbose_name='reason declined')),
-                ('account', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='quotes', to='accounts.account', verbose_name='account')),
-                ('approval', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='pricing.approvalrequest', verbose_name='approval')),
-                ('contact', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='quotes', to='accounts.contact', verbose_name='addressed to')),
-                ('created_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='created by')),
-                ('owner', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='quotes', to=settings.AUTH_USER_MODEL, verbose_name='owner')),
-                ('previous', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='revised_by', to='orders.quote', verbose_name='revises')),
-                ('regarding_type', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='contenttypes.contenttype', verbose_name='regarding (type)')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(default=django.utils.timezone.now, verbose_name="created"),
+                ),
+                (
+                    "updated_at",
+                    models.DateTimeField(default=django.utils.timezone.now, verbose_name="updated"),
+                ),
+                ("version", models.PositiveIntegerField(default=1, verbose_name="version")),
+                (
+                    "regarding_id",
+                    models.PositiveBigIntegerField(
+                        blank=True, null=True, verbose_name="regarding (id)"
+                    ),
+                ),
+                (
+                    "addressee_department",
+                    models.CharField(blank=True, max_length=200, verbose_name="department"),
+                ),
+                (
+                    "honorific",
+                    models.CharField(
+                        choices=[
+                            ("onchu", "御中 (company or department)"),
+                            ("sama", "様 (named person)"),
+                        ],
+                        default="onchu",
+                        max_length=10,
+                        verbose_name="honorific",
+                    ),
+                ),
+                ("number", models.CharField(max_length=30, verbose_name="number")),
+                ("revision", models.PositiveSmallIntegerField(default=1, verbose_name="revision")),
+                ("title", models.CharField(max_length=200, verbose_name="subject")),
+                (
+                    "currency",
+                    models.CharField(
+                        choices=[
+                            ("JPY", "Japanese yen (JPY)"),
+                            ("USD", "US dollar (USD)"),
+                            ("EUR", "Euro (EUR)"),
+                            ("CNY", "Chinese yuan (CNY)"),
+                        ],
+                        default="JPY",
+                        max_length=3,
+                        verbose_name="currency",
+                    ),
+                ),
+                ("issued_on", models.DateField(verbose_name="date")),
+                ("valid_until", models.DateField(verbose_name="valid until")),
+                (
+                    "payment_terms",
+                    models.CharField(blank=True, max_length=200, verbose_name="payment terms"),
+                ),
+                (
+                    "delivery_terms",
+                    models.CharField(blank=True, max_length=200, verbose_name="delivery"),
+                ),
+                ("notes", models.TextField(blank=True, verbose_name="notes")),
+                (
+                    "language",
+                    models.CharField(
+                        choices=[("ja", "Japanese"), ("en", "English")],
+                        default="ja",
+                        max_length=2,
+                        verbose_name="document language",
+                    ),
+                ),
+                (
+                    "era_dates",
+                    models.BooleanField(
+                        default=False,
+                        help_text="令和8年11月28日 instead of 2026年11月28日",
+                        verbose_name="Japanese era dates",
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("awaiting_approval", "Awaiting approval"),
+                            ("approved", "Ready to send"),
+                            ("sent", "Sent"),
+                            ("accepted", "Accepted"),
+                            ("declined", "Declined"),
+                            ("superseded", "Superseded by a revision"),
+                            ("withdrawn", "Withdrawn"),
+                        ],
+                        default="draft",
+                        max_length=20,
+                        verbose_name="status",
+                    ),
+                ),
+                (
+                    "subtotal",
+                    models.DecimalField(
+                        decimal_places=2, default=0, max_digits=16, verbose_name="subtotal"
+                    ),
+                ),
+                (
+                    "tax",
+                    models.DecimalField(
+                        decimal_places=2, default=0, max_digits=16, verbose_name="tax"
+                    ),
+                ),
+                (
+                    "total",
+                    models.DecimalField(
+                        decimal_places=2, default=0, max_digits=16, verbose_name="total"
+                    ),
+                ),
+                ("sent_at", models.DateTimeField(blank=True, null=True, verbose_name="sent")),
+                (
+                    "decided_at",
+                    models.DateTimeField(
+                        blank=True, null=True, verbose_name="accepted or declined"
+                    ),
+                ),
+                ("decline_reason", models.TextField(blank=True, verbose_name="reason declined")),
+                (
+                    "account",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="quotes",
+                        to="accounts.account",
+                        verbose_name="account",
+                    ),
+                ),
+                (
+                    "approval",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="pricing.approvalrequest",
+                        verbose_name="approval",
+                    ),
+                ),
+                (
+                    "contact",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="quotes",
+                        to="accounts.contact",
+                        verbose_name="addressed to",
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="created by",
+                    ),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="quotes",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="owner",
+                    ),
+                ),
+                (
+                    "previous",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="revised_by",
+                        to="orders.quote",
+                        verbose_name="revises",
+                    ),
+                ),
+                (
+                    "regarding_type",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="contenttypes.contenttype",
+                        verbose_name="regarding (type)",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'quote',
-                'verbose_name_plural': 'quotes',
-                'ordering': ['-issued_on', '-number', '-revision'],
+                "verbose_name": "quote",
+                "verbose_name_plural": "quotes",
+                "ordering": ["-issued_on", "-number", "-revision"],
             },
         ),
         migrations.CreateModel(
-            name='QuoteLine',
+            name="QuoteLine",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('position', models.PositiveSmallIntegerField(verbose_name='position')),
-                ('sku', models.CharField(blank=True, max_length=50, verbose_name='code')),
-                ('description', models.CharField(max_length=300, verbose_name='description')),
-                ('unit', models.CharField(choices=[('個', 'piece (個)'), ('台', 'unit (台)'), ('箱', 'box (箱)'), ('式', 'set (式)'), ('組', 'pair / kit (組)'), ('枚', 'sheet (枚)'), ('本', 'bottle / length (本)'), ('ケース', 'case (ケース)'), ('kg', 'kilogram (kg)'), ('L', 'litre (L)'), ('m', 'metre (m)'), ('時間', 'hour (時間)')], default='個', max_length=10, verbose_name='unit')),
-                ('quantity', models.PositiveIntegerField(verbose_name='quantity')),
-                ('list_price', models.DecimalField(decimal_places=2, max_digits=14, verbose_name='list price')),
-                ('engine_price', models.DecimalField(decimal_places=2, max_digits=14, verbose_name='engine price')),
-                ('unit_price', models.DecimalField(decimal_places=2, max_digits=14, verbose_name='unit price')),
-                ('tax_category', models.CharField(choices=[('standard', 'Standard rate 10%'), ('reduced', 'Reduced rate 8%')], default='standard', max_length=10, verbose_name='tax rate')),
-                ('amount', models.DecimalField(decimal_places=2, max_digits=16, verbose_name='amount')),
-                ('explanation', models.TextField(blank=True, verbose_name='how the price was found')),
-                ('product', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='quote_lines', to='catalog.product', verbose_name='product')),
-                ('quote', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='lines', to='orders.quote', verbose_name='quote')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("position", models.PositiveSmallIntegerField(verbose_name="position")),
+                ("sku", models.CharField(blank=True, max_length=50, verbose_name="code")),
+                ("description", models.CharField(max_length=300, verbose_name="description")),
+                (
+                    "unit",
+                    models.CharField(
+                        choices=[
+                            ("個", "piece (個)"),
+                            ("台", "unit (台)"),
+                            ("箱", "box (箱)"),
+                            ("式", "set (式)"),
+                            ("組", "pair / kit (組)"),
+                            ("枚", "sheet (枚)"),
+                            ("本", "bottle / length (本)"),
+                            ("ケース", "case (ケース)"),
+                            ("kg", "kilogram (kg)"),
+                            ("L", "litre (L)"),
+                            ("m", "metre (m)"),
+                            ("時間", "hour (時間)"),
+                        ],
+                        default="個",
+                        max_length=10,
+                        verbose_name="unit",
+                    ),
+                ),
+                ("quantity", models.PositiveIntegerField(verbose_name="quantity")),
+                (
+                    "list_price",
+                    models.DecimalField(decimal_places=2, max_digits=14, verbose_name="list price"),
+                ),
+                (
+                    "engine_price",
+                    models.DecimalField(
+                        decimal_places=2, max_digits=14, verbose_name="engine price"
+                    ),
+                ),
+                (
+                    "unit_price",
+                    models.DecimalField(decimal_places=2, max_digits=14, verbose_name="unit price"),
+                ),
+                (
+                    "tax_category",
+                    models.CharField(
+                        choices=[("standard", "Standard rate 10%"), ("reduced", "Reduced rate 8%")],
+                        default="standard",
+                        max_length=10,
+                        verbose_name="tax rate",
+                    ),
+                ),
+                (
+                    "amount",
+                    models.DecimalField(decimal_places=2, max_digits=16, verbose_name="amount"),
+                ),
+                (
+                    "explanation",
+                    models.TextField(blank=True, verbose_name="how the price was found"),
+                ),
+                (
+                    "product",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="quote_lines",
+                        to="catalog.product",
+                        verbose_name="product",
+                    ),
+                ),
+                (
+                    "quote",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="lines",
+                        to="orders.quote",
+                        verbose_name="quote",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'quote line',
-                'verbose_name_plural': 'quote lines',
-                'ordering': ['quote', 'position'],
+                "verbose_name": "quote line",
+                "verbose_name_plural": "quote lines",
+                "ordering": ["quote", "position"],
             },
         ),
         migrations.AddIndex(
-            model_name='quote',
-            index=models.Index(fields=['account', '-issued_on'], name='quote_account_date'),
+            model_name="quote",
+            index=models.Index(fields=["account", "-issued_on"], name="quote_account_date"),
         ),
         migrations.AddIndex(
-            model_name='quote',
-            index=models.Index(fields=['regarding_type', 'regarding_id'], name='quote_regarding'),
+            model_name="quote",
+            index=models.Index(fields=["regarding_type", "regarding_id"], name="quote_regarding"),
         ),
         migrations.AddIndex(
-            model_name='quote',
-            index=models.Index(fields=['status', 'valid_until'], name='quote_status_valid'),
+            model_name="quote",
+            index=models.Index(fields=["status", "valid_until"], name="quote_status_valid"),
         ),
         migrations.AddConstraint(
-            model_name='quote',
-            constraint=models.UniqueConstraint(fields=('number', 'revision'), name='quote_number_revision'),
+            model_name="quote",
+            constraint=models.UniqueConstraint(
+                fields=("number", "revision"), name="quote_number_revision"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='quote',
-            constraint=models.CheckConstraint(condition=models.Q(('valid_until__gte', models.F('issued_on'))), name='quote_valid_after_issue'),
+            model_name="quote",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("valid_until__gte", models.F("issued_on"))),
+                name="quote_valid_after_issue",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='quoteline',
-            constraint=models.UniqueConstraint(fields=('quote', 'position'), name='quote_line_position'),
+            model_name="quoteline",
+            constraint=models.UniqueConstraint(
+                fields=("quote", "position"), name="quote_line_position"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='quoteline',
-            constraint=models.CheckConstraint(condition=models.Q(('quantity__gt', 0)), name='quote_line_quantity'),
+            model_name="quoteline",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("quantity__gt", 0)), name="quote_line_quantity"
+            ),
         ),
     ]
