@@ -12,6 +12,8 @@ from tokui.api.duplicates import router as duplicates_router
 from tokui.api.errors import install_error_handlers
 from tokui.api.imports import router as imports_router
 from tokui.api.interactions import router as interactions_router
+from tokui.api.invoices import router as invoices_router
+from tokui.api.orders import router as orders_router
 from tokui.api.prices import router as prices_router
 from tokui.api.pricing_rules import router as pricing_rules_router
 from tokui.api.products import router as products_router
@@ -53,4 +55,6 @@ api.add_router("/", pricing_rules_router)
 api.add_router("/", approvals_router)
 api.add_router("/", deals_router)
 api.add_router("/", quotes_router)
+api.add_router("/", invoices_router)
+api.add_router("/", orders_router)
 api.add_router("/", referrals_router)

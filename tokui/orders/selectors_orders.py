@@ -1,0 +1,141 @@
+"""Reading orders and deliveries: lists, one record, late and at-risk orders, OTIF.
+
+Everything goes through ``Account.objects.visible_to(viewer)``: an order of an account the
+viewer may not see does not exist for them (``NotFound``).
+"""
+
+import calendar
+import datetime
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import Exists, F, OuterRef, Prefetch, QuerySet
+from django.utils.translation import gettext as _
+
+from tokui.accounts.models import Account
+from tokui.core.exceptions import NotFound
+from tokui.orders.constants import OrderStatus
+from tokui.orders.models import Delivery, DeliveryLine, Order, OrderLine
+from tokui.users.models import User
+
+# Orders whose remaining goods still have to go out.
+OPEN_STATUSES = (
+    OrderStatus.RECEIVED,
+    OrderStatus.CONFIRMED,
+    OrderStatus.IN_FULFILMENT,
+    OrderStatus.PARTIALLY_DELIVERED,
+)
+
+
+def _visible_orders(viewer: User) -> QuerySet[Order]:
+    visible = Account.objects.visible_to(viewer).values("pk")
+    return Order.objects.filter(account_id__in=visible)
+
+
+def order_list(
+    *, viewer: User, account: Account | int | None = None, status: str | None = None
+) -> QuerySet[Order]:
+    qs = _visible_orders(viewer).select_related("account", "owner")
+    if account is not None:
+        qs = qs.filter(account_id=account.pk if isinstance(account, Account) else account)
+    if status:
+        qs = qs.filter(status=status)
+    return qs.order_by("-ordered_on", "-pk")
+
+
+def order_get(*, viewer: User, order_id: int) -> Order:
+    found = (
+        _visible_orders(viewer)
+        .select_related("account", "owner")
+        .prefetch_related(Prefetch("lines", queryset=OrderLine.objects.order_by("position")))
+        .filter(pk=order_id)
+        .first()
+    )
+    if found is None:
+        raise NotFound(_("No such order."))
+    return found
+
+
+def delivery_get(*, viewer: User, delivery_id: int) -> Delivery:
+    orders = _visible_orders(viewer).values("pk")
+    found = (
+        Delivery.objects.select_related("order")
+        .prefetch_related("lines__order_line")
+        .filter(pk=delivery_id, order_id__in=orders)
+        .first()
+    )
+    if found is None:
+        raise NotFound(_("No such delivery."))
+    return found
+
+
+def late_orders(*, viewer: User, today: datetime.date) -> QuerySet[Order]:
+    """Orders with a line promised before today whose goods are not all delivered."""
+    late_line = OrderLine.objects.filter(
+        order=OuterRef("pk"), promised_on__lt=today, delivered_quantity__lt=F("quantity")
+    )
+    return (
+        _visible_orders(viewer)
+        .exclude(status=OrderStatus.CANCELLED)
+        .filter(Exists(late_line))
+        .select_related("account")
+        .order_by("ordered_on", "pk")
+    )
+
+
+def at_risk_orders(*, viewer: User, today: datetime.date, days: int = 3) -> QuerySet[Order]:
+    """Orders with a line promised within ``days`` days from today of which nothing shipped."""
+    risky_line = OrderLine.objects.filter(
+        order=OuterRef("pk"),
+        promised_on__gte=today,
+        promised_on__lte=today + datetime.timedelta(days=max(days, 0)),
+        delivered_quantity=0,
+    )
+    return (
+        _visible_orders(viewer)
+        .filter(status__in=OPEN_STATUSES)
+        .filter(Exists(risky_line))
+        .select_related("account")
+        .order_by("ordered_on", "pk")
+    )
+
+
+@dataclass(frozen=True)
+class Otif:
+    orders: int  # orders with a line promised in the month (not cancelled)
+    on_time_in_full: int
+    share: Decimal | None  # percent, one decimal; None without orders
+
+
+def otif(*, viewer: User, month: datetime.date, account: Account | int | None = None) -> Otif:
+    """On time in full for the orders with a line promised in ``month``: the share whose every
+    line was fully delivered (arrival, else shipping date) on or before its promised date."""
+    first = month.replace(day=1)
+    last = first.replace(day=calendar.monthrange(first.year, first.month)[1])
+    in_month = OrderLine.objects.filter(
+        order=OuterRef("pk"), promised_on__gte=first, promised_on__lte=last
+    )
+    orders = _visible_orders(viewer).exclude(status=OrderStatus.CANCELLED).filter(Exists(in_month))
+    if account is not None:
+        orders = orders.filter(account_id=account.pk if isinstance(account, Account) else account)
+    order_ids = list(orders.values_list("pk", flat=True))
+    lines = list(OrderLine.objects.filter(order_id__in=order_ids))
+    shipped: dict[int, list[tuple[datetime.date, int]]] = {}
+    for row in DeliveryLine.objects.filter(order_line__order_id__in=order_ids).values(
+        "order_line_id", "quantity", "delivery__shipped_on", "delivery__delivered_on"
+    ):
+        day = row["delivery__delivered_on"] or row["delivery__shipped_on"]
+        shipped.setdefault(row["order_line_id"], []).append((day, row["quantity"]))
+    good = dict.fromkeys(order_ids, True)
+    for line in lines:
+        if line.promised_on is None:
+            in_time = sum(q for _d, q in shipped.get(line.pk, []))
+        else:
+            deadline = line.promised_on
+            in_time = sum(q for d, q in shipped.get(line.pk, []) if d <= deadline)
+        if in_time < line.quantity:
+            good[line.order_id] = False
+    count = len(order_ids)
+    hits = sum(good.values())
+    share = (Decimal(hits * 100) / count).quantize(Decimal("0.1")) if count else None
+    return Otif(orders=count, on_time_in_full=hits, share=share)
