@@ -56,6 +56,7 @@ from tokui.orders.models import (
 )
 from tokui.orders.numbering import next_document_number
 from tokui.orders.quotes import Totals, quote_totals
+from tokui.orders.selectors import visible_account
 from tokui.pricing.payment_terms import PaymentTerms
 from tokui.pricing.quotes import agreement_applying
 from tokui.users.models import User
@@ -101,14 +102,6 @@ def _rate_fields(totals: Totals) -> dict[str, Decimal]:
 def _require_editor(actor: User) -> None:
     if not actor.is_active or not actor.may_edit_accounts:
         raise PermissionDenied(_("Your role can read invoices but not issue them."))
-
-
-def _visible_account(actor: User, account: Account | int) -> Account:
-    account_id = account.pk if isinstance(account, Account) else account
-    found = Account.objects.visible_to(actor).filter(pk=account_id).first()
-    if found is None:
-        raise NotFound(_("No such account."))
-    return found
 
 
 def _locked_invoice(actor: User, invoice: Invoice | int) -> Invoice:
@@ -391,7 +384,7 @@ def _invoice_issue(
     contact: Contact | int | None,
     notes: str,
 ) -> Invoice:
-    account = _visible_account(actor, account)
+    account = visible_account(actor, account)
     if language not in DocumentLanguage.values:
         raise ApplicationError(_("Choose Japanese or English."), field="language", status=422)
     if (orders is None) == (period_end is None):

@@ -38,6 +38,7 @@ from tokui.orders.constants import OrderSource, OrderStatus, QuoteStatus
 from tokui.orders.models import Order, OrderLine, Quote
 from tokui.orders.numbering import next_document_number
 from tokui.orders.quotes import PricedLine, price_lines, quote_totals
+from tokui.orders.selectors import visible_account
 from tokui.pricing.engine import PricingError
 from tokui.pricing.quotes import price_quote
 from tokui.users.models import User
@@ -55,14 +56,6 @@ CHANGEABLE = frozenset({OrderStatus.RECEIVED, OrderStatus.CONFIRMED, OrderStatus
 def require_editor(actor: User) -> None:
     if not actor.is_active or not actor.may_edit_accounts:
         raise PermissionDenied(_("Your role can read orders but not change them."))
-
-
-def _visible_account(actor: User, account: Account | int) -> Account:
-    account_id = account.pk if isinstance(account, Account) else account
-    found = Account.objects.visible_to(actor).filter(pk=account_id).first()
-    if found is None:
-        raise NotFound(_("No such account."))
-    return found
 
 
 def locked_order(actor: User, order: Order | int) -> Order:
@@ -395,7 +388,7 @@ def order_create_once(
     key = clean_key(idempotency_key)
     if (found := _existing(actor, key)) is not None:
         return found, False
-    account = _visible_account(actor, account)
+    account = visible_account(actor, account)
     if account.is_archived:
         raise ApplicationError(_("This account is archived: restore it before taking orders."))
     if source not in OrderSource.values:
@@ -552,7 +545,7 @@ def order_reorder(*, actor: User, order: Order | int, idempotency_key: str = "")
     key = clean_key(idempotency_key)
     if (found := _existing(actor, key)) is not None:
         return found
-    account = _visible_account(actor, old.account_id)
+    account = visible_account(actor, old.account_id)
     if account.is_archived:
         raise ApplicationError(_("This account is archived: restore it before taking orders."))
     header = _clean_header(

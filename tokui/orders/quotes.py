@@ -69,6 +69,7 @@ from tokui.orders.company import company_profile_get
 from tokui.orders.constants import DocumentLanguage, Honorific, QuoteStatus
 from tokui.orders.models import Quote, QuoteLine
 from tokui.orders.numbering import next_document_number
+from tokui.orders.selectors import visible_account
 from tokui.pricing.approvals import (
     OPEN_STATUSES,
     approval_kinds,
@@ -149,14 +150,6 @@ def _next_number(year: int) -> str:
 def _require_editor(actor: User) -> None:
     if not actor.is_active or not actor.may_edit_accounts:
         raise PermissionDenied(_("Your role can read quotes but not change them."))
-
-
-def _visible_account(actor: User, account: Account | int) -> Account:
-    account_id = account.pk if isinstance(account, Account) else account
-    found = Account.objects.visible_to(actor).filter(pk=account_id).first()
-    if found is None:
-        raise NotFound(_("No such account."))
-    return found
 
 
 def _locked_quote(actor: User, quote: Quote | int) -> Quote:
@@ -558,7 +551,7 @@ def quote_create(
     ``regarding``: what the quote is for (a deal), through the generic link.
     """
     _require_editor(actor)
-    account = _visible_account(actor, account)
+    account = visible_account(actor, account)
     if account.is_archived:
         raise ApplicationError(_("This account is archived: restore it before quoting."))
     header = _clean_header(

@@ -8,7 +8,7 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
 from tokui.accounts.models import Account
-from tokui.accounts.selectors import account_list
+from tokui.accounts.selectors import account_get, account_list
 from tokui.core.exceptions import NotFound
 from tokui.orders.constants import QuoteStatus
 from tokui.orders.models import Quote
@@ -92,3 +92,11 @@ def quote_regarding(*, viewer: Any, obj: models.Model) -> QuerySet[Quote]:
     """Quotes made regarding ``obj`` (a deal), every version, newest first."""
     content_type = ContentType.objects.get_for_model(obj)
     return quote_list(viewer=viewer).filter(regarding_type=content_type, regarding_id=obj.pk)
+
+
+def visible_account(actor: User, account: Account | int) -> Account:
+    """The account (an instance or its id) if ``actor`` may see it, else NotFound: the order
+    side's services start from it."""
+    return account_get(
+        viewer=actor, account_id=account.pk if isinstance(account, Account) else account
+    )
