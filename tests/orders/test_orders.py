@@ -74,7 +74,7 @@ def test_bad_lines_are_refused_each_by_name(kam, account, pump):
         _order(kam, account, line(pump, 0), {"product": 999_999, "quantity": 1})
     assert set(err.value.errors) == {"lines.0.quantity", "lines.1.product"}
     with pytest.raises(ApplicationError) as err:
-        _order(kam, account, line(pump, 1, unit_price=D(90_000)))
+        _order(kam, account, line(pump, 1, unit_price=D(110_000)))  # above the price found
     assert "lines.0.unit_price" in err.value.errors
     assert Order.objects.count() == 0
 

@@ -5,6 +5,7 @@ import re
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 
 from tokui.accounts.models import Account, Contact
 from tokui.activities.models import (
@@ -23,7 +24,10 @@ from tokui.core.japanese import (
     normalize_postal_code,
 )
 from tokui.core.models import AuditEvent
-from tokui.orders.models import Quote
+from tokui.orders.constants import InvoiceKind, OrderStatus
+from tokui.orders.invoices import overdue_invoices
+from tokui.orders.models import Delivery, Invoice, Order, Payment, Quote
+from tokui.orders.selectors_orders import at_risk_orders, late_orders
 from tokui.pipeline.models import Deal, Referral, ReferralReward
 from tokui.pricing.models import Agreement, ApprovalRequest, CreditNote, RebateProgramme
 from tokui.users.constants import Role
@@ -130,6 +134,9 @@ def test_loading_twice_changes_nothing() -> None:
 def test_demo_is_deterministic() -> None:
     demo_load(accounts=30)
     names = list(Account.objects.order_by("id").values_list("name", "corporate_number"))
+    for model in (Payment, Invoice, Delivery, Order):  # lines go with them
+        for row in model.objects.order_by("-pk"):  # a correction protects what it corrects
+            row.delete()
     for quote in Quote.objects.order_by("-revision"):  # a revision protects what it revises
         quote.delete()
     for model in (
@@ -166,3 +173,25 @@ def test_demo_command_reports_what_it_did() -> None:
     out = io.StringIO()
     call_command("demo", "--accounts", "12", stdout=out)
     assert "(nothing changed)" in out.getvalue()
+
+
+def test_demo_orders_show_today_s_picture() -> None:
+    """What the order pages promise on a fresh demo: history in a rhythm, a late order partly
+    delivered, one at risk, one waiting to be confirmed, an overdue invoice, a credit note."""
+    demo_load(accounts=60)
+    kam = User.objects.get(username="kam")
+    today = timezone.localdate()
+
+    assert Order.objects.filter(status=OrderStatus.PAID).count() >= 10
+    late = list(late_orders(viewer=kam, today=today))
+    assert [o.status for o in late] == [OrderStatus.PARTIALLY_DELIVERED]
+    assert at_risk_orders(viewer=kam, today=today).count() == 1
+    assert Order.objects.filter(status=OrderStatus.RECEIVED, source="api").exists()
+    assert Order.objects.filter(reorder_of__isnull=False).exists()
+    assert Order.objects.filter(status=OrderStatus.CANCELLED).count() == 1
+    assert overdue_invoices(viewer=kam, today=today).count() == 1
+    assert Invoice.objects.filter(kind=InvoiceKind.CREDIT_NOTE).count() == 1
+    # Every paid invoice is paid in full, on its due date.
+    for invoice in Invoice.objects.filter(status="paid"):
+        assert invoice.paid == invoice.total
+        assert {p.paid_on for p in invoice.payments.all()} == {invoice.due_on}

@@ -7,13 +7,14 @@ a retry with the same key answers 200 with the first order or delivery, a first 
 
 import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
+from tokui.activities.pdf import PDF_CONTENT_TYPE, pdf_response
 from tokui.api.auth import request_user
 from tokui.api.errors import ERRORS
 from tokui.api.reports import Day
@@ -23,6 +24,7 @@ from tokui.core.pagination import MAX_PAGE, page_slice
 from tokui.orders import deliveries as delivery_services
 from tokui.orders import orders as services
 from tokui.orders import selectors_orders as selectors
+from tokui.orders import slips
 from tokui.orders.constants import DeliveryStatus, OrderSource, OrderStatus
 from tokui.orders.models import Delivery, DeliveryLine, Order, OrderLine
 from tokui.orders.quotes import tax_rate_percent
@@ -73,6 +75,12 @@ class OrderOut(Schema):
     source: OrderSource
     quote: int | None
     reorder_of: int | None
+    approval: int | None = Field(
+        description=(
+            "The approval request of prices beyond the creator's authority: the order cannot "
+            "be confirmed until it is approved."
+        )
+    )
     currency: str
     ordered_on: datetime.date
     status: OrderStatus
@@ -105,6 +113,10 @@ class OrderOut(Schema):
     def resolve_reorder_of(obj: Order) -> int | None:
         return obj.reorder_of_id
 
+    @staticmethod
+    def resolve_approval(obj: Order) -> int | None:
+        return obj.approval_id
+
 
 class OrderDetailOut(OrderOut):
     lines: list[OrderLineOut]
@@ -135,7 +147,10 @@ class OrderLineIn(Strict):
         lt=10**12,
         max_digits=14,
         decimal_places=2,
-        description="The price expected: refused when it is not the price found.",
+        description=(
+            "The agreed price: at most the price found; below it, a discount within the "
+            "caller's authority or else sent for approval (the order waits for it)."
+        ),
     )
     promised_on: Day | None = None
 
@@ -255,8 +270,11 @@ def list_orders(request: HttpRequest, filters: Query[OrderQuery]) -> dict[str, A
 )
 def create_order(request: HttpRequest, payload: OrderCreate) -> Status:
     """Lines are priced on ``ordered_on``; discontinued or unavailable products are refused
-    naming their lead time and substitutes (``lines.0.product``). 201: a new order; 200: a
-    retry with the same idempotency key, answered with the first order."""
+    naming their lead time and substitutes (``lines.0.product``). A line's ``unit_price``
+    above the price found is refused (``lines.0.unit_price``); below it, within the caller's
+    authority it is taken, beyond it the order waits for the approval request named in
+    ``approval`` (confirming is refused until then). 201: a new order; 200: a retry with the
+    same idempotency key, answered with the first order."""
     lines: list[dict[str, Any]] = [
         {k: v for k, v in line.model_dump().items() if v is not None} for line in payload.lines
     ]
@@ -345,3 +363,26 @@ def create_delivery(request: HttpRequest, payload: DeliveryCreate) -> Status:
 )
 def get_delivery(request: HttpRequest, delivery_id: int) -> Any:
     return _get_delivery(request, delivery_id)
+
+
+@router.get(
+    "/deliveries/{delivery_id}/pdf",
+    response=ERRORS,
+    summary="The delivery slip (納品書) as a PDF (A4; ``lang`` ja or en)",
+    url_name="delivery_pdf",
+    openapi_extra={
+        "responses": {
+            200: {
+                "description": "納品書 or Delivery Note: quantities, no prices.",
+                "content": {PDF_CONTENT_TYPE: {"schema": {"type": "string", "format": "binary"}}},
+            }
+        }
+    },
+)
+def get_delivery_pdf(
+    request: HttpRequest, delivery_id: int, lang: Literal["ja", "en"] = "ja"
+) -> HttpResponse:
+    delivery = _get_delivery(request, delivery_id)
+    return pdf_response(
+        slips.delivery_pdf(delivery, lang), filename=slips.delivery_filename(delivery, lang)
+    )

@@ -58,20 +58,24 @@ def page_slice(
     page_size: int | None = None,
     count_qs: QuerySet[Any] | None = None,
     count_limit: int | None = None,
+    count: int | None = None,
 ) -> PageSlice:
     """One page of ``qs`` and how many rows there are.
 
     ``count_qs`` counts the same rows as ``qs`` in a shape the database counts faster (see
     the selectors' ``for_count``). With ``count_limit`` counting stops after that many rows and
     the page says "more than N": an exact count of a hundred thousand visible rows costs more
-    than the page itself, and nobody pages that far.
+    than the page itself, and nobody pages that far. ``count``: the number of rows when the
+    caller has it already (e.g. from the counts it shows above the list): nothing is counted.
     """
     size = page_size or settings.TOKUI_PAGE_SIZE
     size = min(max(size, 1), settings.TOKUI_MAX_PAGE_SIZE)
     page = min(max(page, 1), MAX_PAGE)
     counted = (qs if count_qs is None else count_qs).order_by()
     start = (page - 1) * size
-    if count_limit is None:
+    if count is not None:
+        exact = True
+    elif count_limit is None:
         count = counted.count()
         exact = True
     else:

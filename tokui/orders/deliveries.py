@@ -149,7 +149,9 @@ def _create(
     for pk, quantity in shipping.items():
         line = order_lines[pk]
         line.delivered_quantity += quantity
-        line.save(update_fields=["delivered_quantity"])
+        if line.delivered_quantity >= line.quantity:
+            line.open_promised_on = None  # nothing owed: off the late and at-risk lists
+        line.save(update_fields=["delivered_quantity", "open_promised_on"])
     complete = all(line.delivered_quantity >= line.quantity for line in order_lines.values())
     before = locked.status
     locked.status = OrderStatus.DELIVERED if complete else OrderStatus.PARTIALLY_DELIVERED

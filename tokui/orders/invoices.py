@@ -46,6 +46,7 @@ from tokui.orders.constants import (
     PaymentMethod,
 )
 from tokui.orders.documents import ENGLISH_UNITS, MONTHS, full_legal_name
+from tokui.orders.hooks import order_paid_hooks
 from tokui.orders.models import (
     DeliveryLine,
     Invoice,
@@ -797,11 +798,11 @@ def payment_record(
         note=format_money(value, target.currency),
     )
     if target.status == InvoiceStatus.PAID:
-        _mark_paid_orders(target)
+        _mark_paid_orders(target, actor)
     return payment
 
 
-def _mark_paid_orders(invoice: Invoice) -> None:
+def _mark_paid_orders(invoice: Invoice, actor: Any = None) -> None:
     order_ids = set(
         OrderLine.objects.filter(invoice_lines__invoice=invoice).values_list("order_id", flat=True)
     )
@@ -825,6 +826,7 @@ def _mark_paid_orders(invoice: Invoice) -> None:
                 changes={"status": [OrderStatus.INVOICED, OrderStatus.PAID]},
                 scope=account_scope(order.account_id),
             )
+            order_paid_hooks.run(order, actor)  # tokui.orders.hooks (referral rewards)
 
 
 # -- selectors -------------------------------------------------------------------------------

@@ -2,8 +2,7 @@
 system), and moving them along (the write services).
 
 Every line is priced by the price engine (``tokui.pricing.quotes.price_quote``) on the order's
-date, as quotes are (``tokui.orders.quotes.price_lines``); a direct order takes the engine's
-price (a lower price comes through an approved quote). The assortment check refuses products
+date, as quotes are (``tokui.orders.quotes.price_lines``). The assortment check refuses products
 that are discontinued or temporarily unavailable, naming their lead time and substitutes, so
 the person taking the order can offer one (``order_set_line_substitute`` swaps a line later).
 
@@ -15,6 +14,26 @@ The life of an order::
 
 ``idempotency_key``: the same (creator, key) returns the first order instead of a second, also
 when two requests race (the unique constraint decides; the loser reads the winner's order).
+
+Prices beyond authority (as quotes do, ``tokui.orders.quotes.quote_issue``): a line may ask for
+a ``unit_price`` *below* the engine's price (a discount; by hand, by API or from an import). A
+price *above* the engine's price is refused (a customer's system must never be overcharged
+silently). The order's needs (largest discount off list, lowest margin of the discounted lines,
+net value in yen: ``order_needs``) are checked against the creator's authority
+(``tokui.pricing.authority``):
+
+* within it, the price is taken at once: the line keeps the engine's price and the agreed one,
+  and its explanation says who granted it;
+* beyond it, the order is created "received" with an approval request of kind "order"
+  (``Order.approval``). ``order_confirm`` refuses it, naming the request, until the request is
+  approved; a rejected request leaves the order received (confirm says it was rejected: change
+  the order with the customer or cancel it). Approving applies nothing else. When nobody has
+  the authority to approve, the order is refused (errors on the discounted lines' prices).
+
+An order from an accepted quote keeps the quote's (already approved) prices; a reorder and an
+order from a won deal take the engine's prices. ``regarding`` links an order to what it came
+from (a won deal: ``tokui.pipeline.deal_orders``). Confirming runs ``order_confirmed_hooks``
+(``tokui.orders.hooks``: the rebate accrual) inside the transaction.
 """
 
 import datetime
@@ -22,27 +41,40 @@ from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.contrib.contenttypes.models import ContentType
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
-from django.utils.translation import get_language, pgettext
+from django.utils.translation import get_language, gettext_lazy, pgettext
 from django.utils.translation import gettext as _
 
 from tokui.accounts.models import Account, Contact, account_scope
-from tokui.catalog.constants import ProductStatus
+from tokui.catalog.constants import ROLES_SEEING_COST, ProductStatus
 from tokui.catalog.models import Product
 from tokui.core.audit import audit_record, check_version
 from tokui.core.exceptions import ApplicationError, Conflict, NotFound, PermissionDenied
-from tokui.core.money import format_money, quantize
+from tokui.core.money import MoneyError, check_amount, format_money, parse_money, quantize
 from tokui.core.validation import ErrorCollector, check_plain_text
 from tokui.orders.constants import OrderSource, OrderStatus, QuoteStatus
+from tokui.orders.hooks import order_confirmed_hooks
 from tokui.orders.models import Order, OrderLine, Quote
 from tokui.orders.numbering import next_document_number
 from tokui.orders.quotes import PricedLine, price_lines, quote_totals
 from tokui.orders.selectors import visible_account
+from tokui.pricing.approvals import (
+    OPEN_STATUSES,
+    approval_kinds,
+    approval_request_create,
+    approval_withdraw,
+)
+from tokui.pricing.authority import Needs, authority_for, breaches
 from tokui.pricing.engine import PricingError
+from tokui.pricing.models import ApprovalRequest, ApprovalStatus
 from tokui.pricing.quotes import price_quote
 from tokui.users.models import User
 
+ORDER_KIND = "order"
+HUNDRED = Decimal(100)
+CENT = Decimal("0.01")
 LINES_LIMIT = 100
 KEY_LIMIT = 100
 TEXT_LIMIT = 4000
@@ -207,16 +239,27 @@ def price_order_lines(
                 errors.add(key, exc.message)
             continue
         priced.number = index + 1
-        if wanted not in (None, "") and _differs(wanted, priced):
+        try:
+            asked = _asked_price(wanted, priced.currency, f"{key}.unit_price")
+        except MoneyError as exc:
+            errors.add(f"{key}.unit_price", exc.message)
+            continue
+        if asked is not None and asked > priced.engine_price:
             errors.add(
                 f"{key}.unit_price",
                 _(
-                    "The price sent (%(sent)s) is not the price found (%(price)s): a different "
-                    "price comes through an approved quote."
+                    "The price sent (%(sent)s) is above the price found (%(price)s): an order "
+                    "is never charged above the price found. Leave it empty to take the price "
+                    "found."
                 )
-                % {"sent": wanted, "price": format_money(priced.unit_price, priced.currency)},
+                % {
+                    "sent": format_money(asked, priced.currency),
+                    "price": format_money(priced.engine_price, priced.currency),
+                },
             )
             continue
+        if asked is not None:
+            priced.unit_price = asked
         result.append((priced, promised_on))
     currencies: dict[str, list[int]] = {}
     for priced, _promised in result:
@@ -236,12 +279,155 @@ def price_order_lines(
     return result
 
 
-def _differs(wanted: Any, priced: PricedLine) -> bool:
+def _asked_price(value: Any, currency: str, key: str) -> Decimal | None:
+    """The unit price a line asks for (None: the engine's)."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, bool):
+        raise MoneyError(_("Enter the unit price as a number."), field=key)
+    if isinstance(value, Decimal | int):
+        return check_amount(value, currency, field=key)
+    if isinstance(value, float):
+        try:
+            return check_amount(Decimal(str(value)), currency, field=key)
+        except InvalidOperation:
+            raise MoneyError(_("Enter the unit price as a number."), field=key) from None
+    if isinstance(value, str):
+        return parse_money(value, currency, field=key)
+    raise MoneyError(_("Enter the unit price as a number."), field=key)
+
+
+# -- prices beyond authority -----------------------------------------------------------------
+
+
+def _margin(price: Decimal, cost: Decimal | None) -> Decimal | None:
+    if cost is None:
+        return None
+    if price <= 0:
+        return -HUNDRED if cost > 0 else None
+    return ((price - cost) / price * HUNDRED).quantize(CENT)
+
+
+def _discount(price: Decimal, list_price: Decimal) -> Decimal:
+    if list_price <= 0:
+        return Decimal(0)
+    return max(Decimal(0), ((list_price - price) / list_price * HUNDRED).quantize(CENT))
+
+
+def order_needs(lines: Sequence[PricedLine], currency: str) -> Needs | None:
+    """What the lines asked below the engine's price take (as ``quote_needs``): the largest
+    discount off list, the lowest margin, the net value (yen). None: every line is at the
+    engine's price, which needs nobody's authority."""
+    discounted = [line for line in lines if line.unit_price < line.engine_price]
+    if not discounted:
+        return None
+    worst_discount: Decimal | None = None
+    worst_margin: Decimal | None = None
+    for line in discounted:
+        discount = _discount(line.unit_price, line.list_price)
+        if worst_discount is None or discount > worst_discount:
+            worst_discount = discount
+        margin = _margin(line.unit_price, line.product.cost)
+        if margin is not None and (worst_margin is None or margin < worst_margin):
+            worst_margin = margin
+    subtotal = sum((line.amount for line in lines), Decimal(0))
+    return Needs(
+        discount_percent=worst_discount,
+        margin_percent=worst_margin,
+        deal_value=subtotal if currency == "JPY" else None,
+    )
+
+
+def _note_agreed(line: PricedLine, text: str) -> None:
+    line.explanation = (line.explanation + "\n" if line.explanation else "") + text
+
+
+def _agreed_text(line: PricedLine, actor: User, *, within: bool) -> str:
+    values = {
+        "price": format_money(line.unit_price, line.currency),
+        "engine": format_money(line.engine_price, line.currency),
+        "who": actor.get_full_name() or actor.get_username(),
+    }
+    if within:
+        return (
+            _(
+                "Agreed price %(price)s (the price found is %(engine)s), granted by %(who)s "
+                "within their authority."
+            )
+            % values
+        )
+    return (
+        _(
+            "Agreed price %(price)s (the price found is %(engine)s), asked by %(who)s beyond "
+            "their authority: it needs an approval."
+        )
+        % values
+    )
+
+
+def _order_title(order: Order) -> str:
+    return _("Order %(number)s for %(account)s (%(total)s)") % {
+        "number": order.number,
+        "account": order.account.name,
+        "total": format_money(order.total, order.currency),
+    }
+
+
+def _open_order_approval(
+    actor: User, order: Order, needs: Needs, priced: list[tuple[PricedLine, datetime.date | None]]
+) -> None:
+    """The approval request of an order priced beyond the creator's authority."""
     try:
-        value = Decimal(str(wanted))
-    except InvalidOperation:
-        return True
-    return not value.is_finite() or value != priced.unit_price
+        request = approval_request_create(
+            actor=actor,
+            kind=ORDER_KIND,
+            title=_order_title(order),
+            proposal={"order": order.pk, "number": order.number},
+            needs=needs,
+            account=order.account,
+            subject_key=f"order:{order.pk}",
+        )
+    except ApplicationError as exc:
+        if exc.errors:
+            raise
+        errors = ErrorCollector()
+        for index, (line, _promised) in enumerate(priced):
+            if line.unit_price < line.engine_price:
+                errors.add(f"lines.{index}.unit_price", exc.message)
+        errors.raise_if_any()
+        raise
+    order.approval = request
+    order.save(update_fields=["approval"])
+    audit(
+        actor,
+        "orders.order.price_submitted",
+        order,
+        changes={"approval": [None, request.pk]},
+        note=", ".join(breaches(authority_for(actor), needs)),
+    )
+
+
+def order_approval_problem(order: Order) -> str | None:
+    """Why the order cannot be confirmed yet because of its prices (None: it can)."""
+    if order.approval_id is None:
+        return None
+    request = ApprovalRequest.objects.filter(pk=order.approval_id).first()
+    if request is None or request.status == ApprovalStatus.APPROVED:
+        return None
+    if request.status == ApprovalStatus.REJECTED:
+        return _(
+            "The prices of order %(number)s were rejected (request #%(n)s): agree another price "
+            "with the customer in a new order, or cancel this one."
+        ) % {"number": order.number, "n": request.pk}
+    if request.status in OPEN_STATUSES:
+        return _(
+            "Order %(number)s waits for approval request #%(n)s of its prices: it can be "
+            "confirmed once the request is approved."
+        ) % {"number": order.number, "n": request.pk}
+    return _(
+        "The approval request #%(n)s of order %(number)s was withdrawn: the order cannot be "
+        "confirmed at these prices."
+    ) % {"number": order.number, "n": request.pk}
 
 
 def _line_rows(
@@ -262,6 +448,7 @@ def _line_rows(
             tax_category=line.product.tax_category,
             amount=line.amount,
             promised_on=promised_on,
+            open_promised_on=promised_on,
             explanation=line.explanation,
         )
         for position, (line, promised_on) in enumerate(priced, start=1)
@@ -330,7 +517,15 @@ def _create(
     key: str,
     quote: Quote | None = None,
     reorder_of: Order | None = None,
+    regarding: models.Model | None = None,
+    check_authority: bool = False,
 ) -> Order:
+    needs = order_needs([p for p, _d in priced], priced[0][0].currency) if check_authority else None
+    within = needs is None or not breaches(authority_for(actor), needs)
+    if needs is not None:
+        for line, _promised in priced:
+            if line.unit_price < line.engine_price:
+                _note_agreed(line, _agreed_text(line, actor, within=within))
     order = Order(
         account=account,
         owner=actor,
@@ -343,6 +538,9 @@ def _create(
         idempotency_key=key,
         **header,
     )
+    if regarding is not None:
+        order.regarding_type = ContentType.objects.get_for_model(regarding)
+        order.regarding_id = regarding.pk
     order.save()
     rows = OrderLine.objects.bulk_create(_line_rows(order, priced))
     set_totals(order, rows)
@@ -354,6 +552,8 @@ def _create(
         changes={"status": [None, order.status], "total": [None, str(order.total)]},
         note=order.customer_reference,
     )
+    if needs is not None and not within:
+        _open_order_approval(actor, order, needs, priced)
     return order
 
 
@@ -382,6 +582,7 @@ def order_create_once(
     notes: str = "",
     source: str = OrderSource.MANUAL,
     idempotency_key: str = "",
+    regarding: models.Model | None = None,
 ) -> tuple[Order, bool]:
     """``order_create``, also saying whether the order is new (False: a retry's first order)."""
     require_editor(actor)
@@ -406,7 +607,14 @@ def order_create_once(
         actor,
         key,
         lambda: _create(
-            actor=actor, account=account, header=header, priced=priced, source=source, key=key
+            actor=actor,
+            account=account,
+            header=header,
+            priced=priced,
+            source=source,
+            key=key,
+            regarding=regarding,
+            check_authority=True,
         ),
     )
 
@@ -424,7 +632,9 @@ def order_create(
     source: str = OrderSource.MANUAL,
     idempotency_key: str = "",
 ) -> Order:
-    """A new order (received), numbered SO-YYYY-NNNNN, its lines priced on ``ordered_on``."""
+    """A new order (received), numbered SO-YYYY-NNNNN, its lines priced on ``ordered_on``;
+    a line's ``unit_price`` below the price found is a discount checked against the actor's
+    authority (see the module's docstring)."""
     order, _new = order_create_once(
         actor=actor,
         account=account,
@@ -449,6 +659,8 @@ def order_from_quote(
     delivery_address: str = "",
     notes: str = "",
     idempotency_key: str = "",
+    regarding: models.Model | None = None,
+    source: str = OrderSource.QUOTE,
 ) -> Order:
     """An order from an accepted quote: its lines at the quote's prices (approved there)."""
     require_editor(actor)
@@ -518,9 +730,10 @@ def order_from_quote(
             account=account,
             header=header,
             priced=priced,
-            source=OrderSource.QUOTE,
+            source=source,
             key=key,
             quote=source_quote,
+            regarding=regarding,
         ),
     )
     return order
@@ -597,15 +810,24 @@ def _move(
 
 @transaction.atomic
 def order_confirm(*, actor: User, order: Order | int, version: int | None = None) -> Order:
-    """Received → confirmed (we accept the order and its dates)."""
-    return _move(
+    """Received → confirmed (we accept the order and its dates). Refused while the order's
+    prices wait for an approval (or were rejected). Runs ``order_confirmed_hooks``."""
+    require_editor(actor)
+    locked = locked_order(actor, order)
+    check_version(record=locked, version=version)
+    _refuse_status(locked, [OrderStatus.RECEIVED], pgettext("order action", "confirmed"))
+    if (problem := order_approval_problem(locked)) is not None:
+        raise Conflict(problem)
+    confirmed = _move(
         actor,
-        order,
+        locked,
         version,
         [OrderStatus.RECEIVED],
         OrderStatus.CONFIRMED,
         pgettext("order action", "confirmed"),
     )
+    order_confirmed_hooks.run(confirmed, actor)
+    return confirmed
 
 
 @transaction.atomic
@@ -643,11 +865,13 @@ def order_cancel(
             % {"number": locked.number}
         )
     _refuse_status(locked, CHANGEABLE, pgettext("order action", "cancelled"))
+    _close_open_approval(actor, locked, reason)
     before = locked.status
     locked.status = OrderStatus.CANCELLED
     locked.cancelled_at = timezone.now()
     locked.cancel_reason = reason
     bump(locked, ["status", "cancelled_at", "cancel_reason"])
+    locked.lines.update(open_promised_on=None)  # nothing is owed on a cancelled order
     audit(
         actor,
         "orders.order.cancelled",
@@ -737,3 +961,95 @@ def order_set_line_substitute(
         },
     )
     return locked
+
+
+# -- the approval kind "order" ---------------------------------------------------------------
+
+
+def _close_open_approval(actor: User, order: Order, comment: str) -> None:
+    """Withdraw a cancelled order's open approval request (when the actor made it; otherwise
+    it stays, and approving it later is refused)."""
+    if order.approval_id is None:
+        return
+    request = ApprovalRequest.objects.filter(pk=order.approval_id).first()
+    if request is None or request.status not in OPEN_STATUSES or request.requester_id != actor.pk:
+        return
+    approval_withdraw(actor=actor, request=request, comment=comment)
+
+
+def _proposal_order_id(request: ApprovalRequest) -> int:
+    value = (request.proposal or {}).get("order") if isinstance(request.proposal, dict) else None
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def _apply_order_approval(request: ApprovalRequest, approver: User) -> None:
+    """Approving applies nothing but the record: the order may now be confirmed."""
+    order = Order.objects.select_for_update().filter(pk=_proposal_order_id(request)).first()
+    if order is None:
+        raise NotFound(_("The order no longer exists."))
+    if order.approval_id != request.pk or order.status == OrderStatus.CANCELLED:
+        raise Conflict(
+            _("Order %(number)s is no longer waiting for this approval (it is %(status)s).")
+            % {"number": order.number, "status": status_label(order.status)}
+        )
+    audit(
+        approver,
+        "orders.order.price_approved",
+        order,
+        changes={"approval": [request.pk, request.pk]},
+        note=f"#{request.pk}",
+    )
+
+
+def _pct(value: Decimal | None) -> str | None:
+    return None if value is None else f"{value.quantize(Decimal('0.1')).normalize():f}%"
+
+
+def _describe_order(request: ApprovalRequest, viewer: User) -> list[dict[str, Any]]:
+    """A row per line (price found vs agreed, discount off list, margin) and the total."""
+    order = Order.objects.filter(pk=_proposal_order_id(request)).first()
+    if order is None:
+        return []
+    sees_cost = viewer.role in ROLES_SEEING_COST
+    rows = []
+    for line in order.lines.select_related("product").order_by("position"):
+        cost = line.product.cost if line.product else None
+        rows.append(
+            {
+                "kind": _("Line %(n)d") % {"n": line.position},
+                "label": f"{line.sku} {line.description} × {line.quantity}",
+                "list_price": format_money(line.list_price, order.currency),
+                "current": format_money(line.engine_price, order.currency),
+                "proposed": format_money(line.unit_price, order.currency),
+                "discount": _pct(_discount(line.unit_price, line.list_price)),
+                "margin": _pct(_margin(line.unit_price, cost)) if sees_cost else None,
+                "changed": line.unit_price < line.engine_price,
+            }
+        )
+    rows.append(
+        {
+            "kind": _("Total"),
+            "label": _("Order %(number)s (net, before tax)") % {"number": order.number},
+            "list_price": "",
+            "current": "",
+            "proposed": format_money(order.subtotal, order.currency),
+            "discount": None,
+            "margin": None,
+            "changed": False,
+        }
+    )
+    return rows
+
+
+def _request_title(request: ApprovalRequest) -> str:
+    order = Order.objects.select_related("account").filter(pk=_proposal_order_id(request)).first()
+    return _order_title(order) if order is not None else request.title
+
+
+approval_kinds.register(
+    ORDER_KIND,
+    apply=_apply_order_approval,
+    describe=_describe_order,
+    label=gettext_lazy("Order"),
+    title=_request_title,
+)

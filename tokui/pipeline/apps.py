@@ -79,8 +79,13 @@ class PipelineConfig(AppConfig):
         """Referrals: audit labels, the account's referral section (tokui.pipeline.referrals)."""
         from tokui.core.registry import account_relations, audit_action_labels
         from tokui.core.sections import Section, account_sections
+        from tokui.orders.hooks import order_paid_hooks
         from tokui.pipeline import views_referrals
+        from tokui.pipeline.deal_orders import referral_rewards_on_paid_order
         from tokui.pipeline.referrals import referral_merge_check
+
+        # A paid order may earn the referrer of its account a reward (first paid order).
+        order_paid_hooks.register(referral_rewards_on_paid_order)
 
         # Merging two accounts linked by a referral, or both referred, is refused first.
         account_relations.register("pipeline.Referral", "account", check=referral_merge_check)

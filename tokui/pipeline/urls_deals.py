@@ -2,6 +2,7 @@
 
 from django.urls import URLPattern, URLResolver, path
 
+from tokui.pipeline import views_deal_orders
 from tokui.pipeline import views_deals as views
 
 urlpatterns: list[URLPattern | URLResolver] = [
@@ -28,4 +29,5 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("deals/<int:deal_id>/book/", views.deal_book, name="deal_book"),
     path("deals/<int:deal_id>/meeting/", views.deal_meeting, name="deal_meeting"),
     path("deals/<int:deal_id>/quote/", views.deal_quote, name="deal_quote"),
+    path("deals/<int:deal_id>/order/", views_deal_orders.deal_order, name="deal_order"),
 ]

@@ -1073,6 +1073,10 @@ def demo_load(*, accounts: int = 320, stdout: _Writer | None = None) -> dict[str
 
         # After the demo deals: referred accounts with a won deal earn their rewards.
         demo_referrals(stdout=stdout)
+        from tokui.web.demo_orders import demo_orders
+
+        # After quotes (an accepted one becomes an order) and referrals (paid orders earn).
+        demo_orders(stdout=stdout)
         say(
             f"Demo: {len(created)} accounts, {contacts} contacts, {edits} edits, "
             f"{archived} archived in {time.monotonic() - started:.1f} s."

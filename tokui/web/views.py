@@ -18,6 +18,7 @@ from django.views.i18n import set_language as django_set_language
 from tokui.accounts.screening import screening_attention_summary, screening_flags_attach
 from tokui.accounts.selectors import account_counts, account_recently_updated
 from tokui.activities.myday import my_day
+from tokui.orders.views_monitoring import dashboard_late_panel
 from tokui.users.services import login_attempt_record, login_throttle_wait_seconds
 
 
@@ -88,5 +89,6 @@ def dashboard(request: HttpRequest) -> TemplateResponse:
             "needs_screening_count": needs_screening_count,
             "greeting": _("Welcome, %(name)s") % {"name": request.user},
             "myday": my_day(viewer=request.user),
+            "late_panel": dashboard_late_panel(request.user),
         },
     )

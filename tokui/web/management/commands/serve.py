@@ -8,7 +8,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from tokui.activities.schedule import start_scheduler
+from tokui.activities.schedule import JOBS, start_scheduler
+from tokui.orders.monitoring import ORDER_JOBS
 
 
 class Command(BaseCommand):
@@ -45,9 +46,10 @@ class Command(BaseCommand):
         # The task worker is a child of this process: it runs as long as the web server does.
         worker = subprocess.Popen([sys.executable, "-m", "tokui.cli", "db_worker", "-v", "1"])
         server = subprocess.Popen(server_argv)
-        # Periodic work (mail fetch, task reminders): enqueued here, run by the worker.
+        # Periodic work (mail fetch, task reminders, order digest and buying rhythm): enqueued
+        # here, run by the worker.
         stop_scheduler = threading.Event()
-        start_scheduler(stop_scheduler)
+        start_scheduler(stop_scheduler, (*JOBS, *ORDER_JOBS))
 
         def forward(signum: int, _frame: FrameType | None) -> None:
             server.send_signal(signum)
