@@ -20,7 +20,7 @@ from tokui.core.exceptions import ApplicationError, PermissionDenied
 from tokui.core.money import format_money
 from tokui.orders.company import company_profile_get
 from tokui.orders.constants import DocumentLanguage, InvoiceKind
-from tokui.orders.invoices import _document_date, invoice_filename, invoice_get, invoice_pdf
+from tokui.orders.invoices import invoice_date_text, invoice_filename, invoice_get, invoice_pdf
 from tokui.orders.models import Invoice
 from tokui.users.models import User
 
@@ -59,7 +59,7 @@ def invoice_email_defaults(
     company = company_profile_get()
     credit = invoice.kind == InvoiceKind.CREDIT_NOTE
     total = format_money(invoice.total, invoice.currency)
-    due = _document_date(invoice.due_on, english)
+    due = invoice_date_text(invoice.due_on, english)
     number = invoice.number
     if english:
         what = "credit note" if credit else "invoice"

@@ -20,6 +20,7 @@ CN-YYYY-NNNN series is its rebate credit notes).
 import datetime
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -29,6 +30,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from tokui.accounts.models import Account, Contact, account_scope
+from tokui.accounts.selectors import account_list
 from tokui.activities.pdf import render_pdf
 from tokui.core.audit import audit_record
 from tokui.core.exceptions import ApplicationError, Conflict, NotFound, PermissionDenied
@@ -147,7 +149,7 @@ def _registration_number() -> str:
     return number
 
 
-def _terms(account: Account, on: datetime.date) -> PaymentTerms:
+def account_terms(account: Account, on: datetime.date) -> PaymentTerms:
     """The payment terms of the account's agreement valid on ``on``; without one, closing at
     the month end and paid at the end of the next month."""
     applied = agreement_applying(account_id=account.pk, on=on)
@@ -312,6 +314,53 @@ def _unmark_invoiced(order_ids: Iterable[int]) -> None:
             order.save(update_fields=["status", "version", "updated_at"])
 
 
+def last_closing_day(account: Account, today: datetime.date) -> datetime.date:
+    """The account's latest closing day on or before ``today`` (what a period invoice bills)."""
+    terms = account_terms(account, today)
+    closing = terms.closing_date(today)
+    if closing <= today:
+        return closing
+    earlier = terms.closing_date(closing - datetime.timedelta(days=28))
+    if earlier >= closing:
+        earlier = terms.closing_date(closing - datetime.timedelta(days=31))
+    return earlier
+
+
+@dataclass(frozen=True)
+class Preview:
+    invoice: Invoice  # not saved: its number, totals and dates as they would be issued
+    lines: list[InvoiceLine]
+
+
+class _RollBack(Exception):
+    def __init__(self, preview: Preview) -> None:
+        self.preview = preview
+
+
+def invoice_preview(
+    *,
+    actor: User,
+    account: Account | int,
+    period_end: datetime.date,
+    language: str = DocumentLanguage.JA,
+    contact: Contact | int | None = None,
+) -> Preview:
+    """What ``invoice_issue`` would bill for the period now: the same code run and rolled back,
+    so the preview cannot differ from the invoice issued right after (refusals raise alike)."""
+    try:
+        with transaction.atomic():
+            draft = invoice_issue(
+                actor=actor,
+                account=account,
+                period_end=period_end,
+                language=language,
+                contact=contact,
+            )
+            raise _RollBack(Preview(draft, list(draft.lines.order_by("position"))))
+    except _RollBack as rolled_back:
+        return rolled_back.preview
+
+
 def invoice_by_key(*, actor: User, idempotency_key: str) -> Invoice | None:
     """The invoice ``actor`` issued earlier with this key (a retried request), if any."""
     if not idempotency_key:
@@ -399,7 +448,7 @@ def _invoice_issue(
     period: tuple[datetime.date | None, datetime.date | None] = (None, None)
     order_ids = sorted({o.pk if isinstance(o, Order) else int(o) for o in (orders or [])})
     if period_end is not None:
-        terms = _terms(account, period_end)
+        terms = account_terms(account, period_end)
         if terms.closing_date(period_end) != period_end:
             raise ApplicationError(
                 _("%(day)s is not a closing day of this account's terms (next closing: %(next)s).")
@@ -427,7 +476,7 @@ def _invoice_issue(
     else:
         if not order_ids:
             raise ApplicationError(_("Choose at least one order."), field="orders", status=422)
-        due_on = _terms(account, today).payment_date(today)
+        due_on = account_terms(account, today).payment_date(today)
     # Lock the orders (no joins: PostgreSQL re-checks only the locked table's rows).
     locked = list(
         Order.objects.select_for_update().filter(pk__in=order_ids, account=account).order_by("pk")
@@ -859,9 +908,12 @@ def invoice_list(
     q: str = "",
     status: str | None = None,
     kind: str | None = None,
+    overdue_on: datetime.date | None = None,
 ) -> QuerySet[Invoice]:
     """Invoices and credit notes the viewer may see, newest first: by issue date, total,
-    and counterparty or number (``q``: the number, the buyer's name or the account's names)."""
+    and counterparty or number (``q``: the number, the buyer's printed name, or an account as
+    the account search finds it — width and kana folded, archived ones too); ``overdue_on``:
+    only those past due on that day with money owed."""
     qs = _visible(viewer).select_related("account")
     if account is not None:
         qs = qs.filter(account_id=account.pk if isinstance(account, Account) else account)
@@ -877,13 +929,17 @@ def invoice_list(
         qs = qs.filter(status=status)
     if kind in InvoiceKind.values:
         qs = qs.filter(kind=kind)
+    if overdue_on is not None:
+        qs = qs.filter(kind=InvoiceKind.INVOICE, status__in=OPEN_STATUSES, due_on__lt=overdue_on)
     q = (q or "").strip()[:200]
     if q:
+        active = account_list(viewer=viewer, search=q).values("pk")
+        archived = account_list(viewer=viewer, search=q, archived=True).values("pk")
         qs = qs.filter(
             Q(number__icontains=q)
             | Q(buyer_name__icontains=q)
-            | Q(account__name__icontains=q)
-            | Q(account__name_kana__icontains=q)
+            | Q(account_id__in=active)
+            | Q(account_id__in=archived)
         )
     return qs.order_by("-issued_on", "-number", "-pk")
 
@@ -976,7 +1032,7 @@ INVOICE_LABELS = {
 }
 
 
-def _document_date(day: datetime.date | None, english: bool) -> str:
+def invoice_date_text(day: datetime.date | None, english: bool) -> str:
     if day is None:
         return ""
     if english:
@@ -1045,8 +1101,8 @@ def invoice_document(invoice: Invoice) -> dict[str, Any]:
     period = ""
     if invoice.period_start and invoice.period_end:
         period = (
-            f"{_document_date(invoice.period_start, english)} – "
-            f"{_document_date(invoice.period_end, english)}"
+            f"{invoice_date_text(invoice.period_start, english)} – "
+            f"{invoice_date_text(invoice.period_end, english)}"
         )
     address = company.address_en if english and company.address_en else company.address
     return {
@@ -1060,8 +1116,8 @@ def invoice_document(invoice: Invoice) -> dict[str, Any]:
         "intro": labels["credit_intro" if credit else "intro"],
         "total_label": labels["credit_total_box" if credit else "total_box"],
         "addressee": addressee,
-        "date": _document_date(invoice.issued_on, english),
-        "due": "" if credit else _document_date(invoice.due_on, english),
+        "date": invoice_date_text(invoice.issued_on, english),
+        "due": "" if credit else invoice_date_text(invoice.due_on, english),
         "period": period,
         "reference": reference,
         "lines": lines,

@@ -88,16 +88,16 @@ def late_lines(
     # owed lines is the small side, and each of its rows finds its order by primary key.
     if viewer is not None and not sees_every_account(viewer):
         visible = Account.objects.visible_to(viewer).values("pk")
-        lines = lines.alias(order_account=F("order__account_id") + 0)
-        lines = lines.filter(order_account__in=visible)
+        lines = lines.alias(order_account=F("order__account_id") + 0).filter(
+            order_account__in=visible
+        )
     if account_id:
         lines = lines.filter(order__account_id=account_id)  # one account: its index is best
-    if owner_id or team_id:
-        lines = lines.alias(order_owner=F("order__owner_id") + 0)
     if owner_id:
-        lines = lines.filter(order_owner=owner_id)
+        lines = lines.alias(by_owner=F("order__owner_id") + 0).filter(by_owner=owner_id)
     if team_id:
-        lines = lines.filter(order_owner__in=User.objects.filter(team_id=team_id).values("pk"))
+        team = User.objects.filter(team_id=team_id).values("pk")
+        lines = lines.alias(by_team=F("order__owner_id") + 0).filter(by_team__in=team)
     ascending = ("open_promised_on", "order_id", "pk")
     order_by = ascending if sort != "-late" else tuple(f"-{field}" for field in ascending)
     return lines.select_related("order", "order__account", "order__owner").order_by(*order_by)

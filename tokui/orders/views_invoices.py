@@ -10,8 +10,6 @@ import datetime
 from typing import Any, cast
 
 from django.contrib import messages
-from django.db import transaction
-from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -20,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from tokui.accounts.models import Account
-from tokui.accounts.selectors import account_get, account_list
+from tokui.accounts.selectors import account_get
 from tokui.activities.pdf import pdf_response
 from tokui.core.audit import audit_for_target
 from tokui.core.exceptions import ApplicationError, PermissionDenied
@@ -103,34 +101,17 @@ def invoice_index(request: HttpRequest) -> TemplateResponse:
     form = InvoiceFilterForm(request.GET or None)
     values = form.values() if request.GET else {}
     search = (values.get("q") or "").strip()
-    if values.get("overdue"):
-        qs = services.overdue_invoices(viewer=viewer, today=today)
-        qs = services.invoice_list(
-            viewer=viewer,
-            date_from=values.get("date_from"),
-            date_to=values.get("date_to"),
-            amount_min=values.get("amount_min"),
-            amount_max=values.get("amount_max"),
-            status=values.get("status") or None,
-            kind=values.get("kind") or None,
-        ).filter(pk__in=qs.values("pk"))
-    else:
-        qs = services.invoice_list(
-            viewer=viewer,
-            date_from=values.get("date_from"),
-            date_to=values.get("date_to"),
-            amount_min=values.get("amount_min"),
-            amount_max=values.get("amount_max"),
-            status=values.get("status") or None,
-            kind=values.get("kind") or None,
-        )
-    if search:
-        # The counterparty as the account search finds it (width and kana folded), or the
-        # number / the buyer's printed name.
-        by_number = services.invoice_list(viewer=viewer, q=search).values("pk")
-        active = account_list(viewer=viewer, search=search).values("pk")
-        archived = account_list(viewer=viewer, search=search, archived=True).values("pk")
-        qs = qs.filter(Q(pk__in=by_number) | Q(account_id__in=active) | Q(account_id__in=archived))
+    qs = services.invoice_list(
+        viewer=viewer,
+        date_from=values.get("date_from"),
+        date_to=values.get("date_to"),
+        amount_min=values.get("amount_min"),
+        amount_max=values.get("amount_max"),
+        status=values.get("status") or None,
+        kind=values.get("kind") or None,
+        q=search,
+        overdue_on=today if values.get("overdue") else None,
+    )
     page = page_slice(qs, page=parse_positive_int(request.GET.get("page"), 1, 10**6))
     for invoice in page.items:
         invoice.overdue = _is_overdue(invoice, today)  # type: ignore[attr-defined]
@@ -396,41 +377,16 @@ def invoice_issue_order(request: HttpRequest, order_id: int) -> HttpResponse:
     return redirect("orders:invoice_detail", invoice_id=invoice.pk)
 
 
-class _Preview(Exception):
-    """Raised to roll the preview's invoice back."""
-
-    def __init__(self, invoice: Invoice, lines: list[Any]) -> None:
-        self.invoice = invoice
-        self.lines = lines
-
-
-def _last_closing(account: Account, today: datetime.date) -> datetime.date:
-    """The account's latest closing day on or before ``today``."""
-    terms = services._terms(account, today)
-    closing = terms.closing_date(today)
-    if closing <= today:
-        return closing
-    earlier = terms.closing_date(closing - datetime.timedelta(days=28))
-    if earlier >= closing:
-        earlier = terms.closing_date(closing - datetime.timedelta(days=31))
-    return earlier
-
-
-def _preview(viewer: User, account: Account, form: PeriodForm) -> _Preview | None:
-    """What the period invoice would bill: issued inside a transaction rolled back."""
+def _preview(viewer: User, account: Account, form: PeriodForm) -> services.Preview | None:
     data = form.cleaned_data
     try:
-        with transaction.atomic():
-            draft = services.invoice_issue(
-                actor=viewer,
-                account=account,
-                period_end=data["period_end"],
-                language=data["language"],
-                contact=data["contact"],
-            )
-            raise _Preview(draft, list(draft.lines.order_by("position")))
-    except _Preview as shown:
-        return shown
+        return services.invoice_preview(
+            actor=viewer,
+            account=account,
+            period_end=data["period_end"],
+            language=data["language"],
+            contact=data["contact"],
+        )
     except ApplicationError as exc:
         form.add_service_error(exc)
     return None
@@ -450,7 +406,7 @@ def invoice_issue_period(request: HttpRequest, account_id: int) -> HttpResponse:
     if not source.get("period_end"):
         source = {
             "key": new_key(),
-            "period_end": _last_closing(account, today).isoformat(),
+            "period_end": services.last_closing_day(account, today).isoformat(),
             "language": DocumentLanguage.JA,
         }
     form = PeriodForm(source, contacts=contacts)

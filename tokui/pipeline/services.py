@@ -802,9 +802,10 @@ def deal_lose(
 def deal_hand_over(*, actor: User, deal: Deal) -> None:
     """The explicit hand-over of a won deal to the apps below: each is called here in turn.
 
-    Today: referral rewards whose trigger is the referred account's first won deal. Orders
-    (issue 7) and contracts will add their calls here — explicit calls, not signals
-    (ARCHITECTURE rule 4).
+    Today: referral rewards whose trigger is the referred account's first won deal; contracts
+    will add their call here — explicit calls, not signals (ARCHITECTURE rule 4). The order is
+    not made here: winning a deal is not yet the customer's purchase order, so the account
+    manager takes it from the deal page when it comes (``deal_orders.order_from_deal``).
     """
     from tokui.pipeline import referrals
 

@@ -26,7 +26,7 @@ from tokui.catalog.models import Product
 from tokui.core.exceptions import ApplicationError
 from tokui.orders.constants import InvoiceKind, InvoiceStatus, OrderSource, QuoteStatus
 from tokui.orders.deliveries import delivery_create, delivery_mark_delivered
-from tokui.orders.invoices import _terms, credit_note_issue, invoice_issue, payment_record
+from tokui.orders.invoices import account_terms, credit_note_issue, invoice_issue, payment_record
 from tokui.orders.models import Invoice, Order, Quote
 from tokui.orders.orders import (
     order_cancel,
@@ -128,10 +128,10 @@ def _history(kam: User, accounts: dict[str, Account], products: dict[str, Produc
 
 def _closing_days(account: Account, first: datetime.date, last: datetime.date) -> list[Any]:
     days = []
-    day = _terms(account, first).closing_date(first)
+    day = account_terms(account, first).closing_date(first)
     while day <= last:
         days.append(day)
-        day = _terms(account, day + DAY).closing_date(day + DAY)
+        day = account_terms(account, day + DAY).closing_date(day + DAY)
     return days
 
 
