@@ -146,9 +146,7 @@ def test_order_taken_shipped_in_two_parts_late_then_invoiced(
     totals = page.locator("tfoot")
     expect(totals.get_by_role("row").filter(has_text="10% taxable")).to_contain_text("¥440,000")
     expect(totals.get_by_role("row").filter(has_text="10% tax").last).to_contain_text("¥44,000")
-    expect(totals.get_by_role("row").filter(has_text="Total incl. tax")).to_contain_text(
-        "¥484,000"
-    )
+    expect(totals.get_by_role("row").filter(has_text="Total incl. tax")).to_contain_text("¥484,000")
     href = page.get_by_role("link", name="PDF (Japanese)").get_attribute("href") or ""
     pdf = page.request.get(f"{live_server.url}{href}")
     assert pdf.ok and pdf.headers["content-type"] == "application/pdf"

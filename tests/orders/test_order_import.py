@@ -123,8 +123,18 @@ def test_wrong_files_are_refused_clearly(kam, account):
         assert err.value.field == "file" or "file" in err.value.errors
 
 
-def test_the_template_has_the_columns():
+def test_the_template_has_the_columns(db):
     assert template_csv().lstrip("\ufeff").startswith(HEAD.strip())
+
+
+def test_the_downloaded_template_imports_as_it_is(kam, account, pump, food, limits):
+    """Its example rows name an account the person sees and real products."""
+    data = template_csv(viewer=kam).encode("utf-8")
+    plan = order_import_preview(actor=kam, file=io.BytesIO(data), name="template.csv")
+    assert not plan.errors
+    result = order_import_run(actor=kam, file=io.BytesIO(data), name="template.csv")
+    assert Order.objects.filter(account=account).count() == 1
+    assert result is not None
 
 
 def test_the_pages(client, kam, account, pump, food, support):

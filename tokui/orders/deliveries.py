@@ -39,7 +39,7 @@ def _ref(value: Any) -> int | None:
         return None
     if isinstance(value, int):
         return value
-    if isinstance(value, str) and value.strip().isdecimal():
+    if isinstance(value, str) and value.strip().isdecimal() and len(value.strip()) <= 18:
         return int(value.strip())
     return None
 
@@ -104,7 +104,7 @@ def _create(
             errors.add(f"{key_}.order_line", _("This line is already in the delivery."))
             continue
         quantity = row.get("quantity")
-        if isinstance(quantity, str) and quantity.strip().isdecimal():
+        if isinstance(quantity, str) and quantity.strip().isdecimal() and len(quantity) <= 18:
             quantity = int(quantity.strip())
         if (
             isinstance(quantity, bool)
@@ -165,7 +165,13 @@ def _create(
         note=locked.number,
     )
     if before != locked.status:
-        audit(actor, "orders.order.delivered", locked, changes={"status": [before, locked.status]})
+        # "orders.order.partially_delivered" or "orders.order.delivered", as the status moved.
+        audit(
+            actor,
+            f"orders.order.{locked.status}",
+            locked,
+            changes={"status": [before, locked.status]},
+        )
     return delivery
 
 

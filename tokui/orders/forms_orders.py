@@ -26,7 +26,7 @@ def account_address(account: Account) -> str:
     """The account's address as a delivery address (the order form's default)."""
     parts = []
     if account.postal_code:
-        parts.append(f"〒{account.postal_code_display}")
+        parts.append(account.postal_code_display)  # 〒980-0811
     if account.address_display:
         parts.append(account.address_display)
     return " ".join(parts)

@@ -44,6 +44,7 @@ from tokui.accounts.imports.readers import (
     sniff_format,
 )
 from tokui.accounts.models import Account
+from tokui.catalog.constants import ProductStatus
 from tokui.catalog.models import Product
 from tokui.core.exceptions import ApplicationError
 from tokui.orders.constants import OrderSource, OrderStatus
@@ -93,10 +94,6 @@ ALIASES = {
 }
 _HEADER_TO_COLUMN = {header_key(alias): col for col, names in ALIASES.items() for alias in names}
 _DATE = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$")
-TEMPLATE_ROWS = (
-    ("1", "PO-2026-001", "PMP-100", "2", "2026-12-01", ""),
-    ("1", "PO-2026-001", "WTR-500", "24", "2026-12-01", ""),
-)
 
 
 @dataclass(frozen=True)
@@ -147,9 +144,28 @@ class ImportResult:
 # -- the file --------------------------------------------------------------------------------
 
 
-def template_csv() -> str:
-    """The downloadable template (UTF-8 with BOM, so that Excel opens it right)."""
-    lines = [",".join(COLUMNS), *(",".join(row) for row in TEMPLATE_ROWS)]
+def template_csv(*, viewer: User | None = None) -> str:
+    """The downloadable template (UTF-8 with BOM, so that Excel opens it right): the columns
+    and two example rows naming an account the viewer sees and two active products, so the
+    file imports as it is; without them, placeholders."""
+    account = (
+        Account.objects.visible_to(viewer).filter(archived_at=None).order_by("pk").first()
+        if viewer is not None
+        else None
+    )
+    skus = list(
+        Product.objects.filter(status=ProductStatus.ACTIVE)
+        .order_by("sku")
+        .values_list("sku", flat=True)[:2]
+    )
+    skus += ["PRODUCT-CODE"] * (2 - len(skus))
+    ref = str(account.pk) if account is not None else "1"
+    promised = (timezone.localdate() + datetime.timedelta(days=14)).isoformat()
+    rows = [
+        (ref, "PO-0001", skus[0], "2", promised, ""),
+        (ref, "PO-0001", skus[1], "10", promised, ""),
+    ]
+    lines = [",".join(COLUMNS), *(",".join(row) for row in rows)]
     return "\ufeff" + "\r\n".join(lines) + "\r\n"
 
 
@@ -292,7 +308,9 @@ def _check_row(
             )
         )
     quantity = values.get("quantity", "")
-    if quantity and not (quantity.isdecimal() and 1 <= int(quantity) <= 10**9):
+    if quantity and not (
+        quantity.isdecimal() and len(quantity) <= 10 and 1 <= int(quantity) <= 10**9
+    ):
         errors.append(RowError(number, "quantity", _("Enter a whole number from 1.")))
     promised_on = None
     if values.get("promised_on"):

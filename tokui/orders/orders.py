@@ -153,7 +153,7 @@ def _ref(value: Any) -> int | None:
         return None
     if isinstance(value, int):
         return value
-    if isinstance(value, str) and value.strip().isdecimal():
+    if isinstance(value, str) and value.strip().isdecimal() and len(value.strip()) <= 18:
         return int(value.strip())
     return None
 
@@ -463,6 +463,15 @@ def set_totals(order: Order, lines: Sequence[OrderLine]) -> None:
 # -- creating --------------------------------------------------------------------------------
 
 
+def _live_contact(account_id: int, contact_id: int | None) -> int | None:
+    """A copied contact (of a quote, an old order) if still a current contact of the account:
+    one archived since is left off (the order goes to the company) rather than refusing."""
+    if contact_id is None:
+        return None
+    live = Contact.objects.filter(pk=contact_id, account_id=account_id, archived_at=None)
+    return contact_id if live.exists() else None
+
+
 def _existing(actor: User, key: str) -> Order | None:
     if not key:
         return None
@@ -683,7 +692,7 @@ def order_from_quote(
     account = source_quote.account
     header = _clean_header(
         account=account,
-        contact=source_quote.contact_id,
+        contact=_live_contact(account.pk, source_quote.contact_id),
         customer_reference=customer_reference,
         delivery_address=delivery_address,
         notes=notes,
@@ -722,10 +731,20 @@ def order_from_quote(
     errors.raise_if_any()
     if not priced:
         raise ApplicationError(_("The quote has no lines."))
-    order, _new = _once(
-        actor,
-        key,
-        lambda: _create(
+
+    def make() -> Order:
+        # One order per accepted quote, whoever takes it and from where (the quote's page, the
+        # won deal's "Take the order"): the quote's row lock serialises two takers.
+        Quote.objects.select_for_update().filter(pk=source_quote.pk).first()
+        taken = (
+            Order.objects.filter(quote=source_quote)
+            .exclude(status=OrderStatus.CANCELLED)
+            .order_by("pk")
+            .first()
+        )
+        if taken is not None:
+            return taken
+        return _create(
             actor=actor,
             account=account,
             header=header,
@@ -734,8 +753,9 @@ def order_from_quote(
             key=key,
             quote=source_quote,
             regarding=regarding,
-        ),
-    )
+        )
+
+    order, _new = _once(actor, key, make)
     return order
 
 
@@ -763,7 +783,7 @@ def order_reorder(*, actor: User, order: Order | int, idempotency_key: str = "")
         raise ApplicationError(_("This account is archived: restore it before taking orders."))
     header = _clean_header(
         account=account,
-        contact=old.contact_id,
+        contact=_live_contact(account.pk, old.contact_id),
         customer_reference="",
         delivery_address=old.delivery_address,
         notes="",

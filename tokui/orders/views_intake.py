@@ -144,7 +144,10 @@ def order_import_run(request: HttpRequest) -> HttpResponse:
 @require_GET
 def order_import_template(request: HttpRequest) -> HttpResponse:
     """The template file: the columns and two example rows."""
-    require_editor(_viewer(request))
-    response = HttpResponse(importer.template_csv(), content_type="text/csv; charset=utf-8")
+    viewer = _viewer(request)
+    require_editor(viewer)
+    response = HttpResponse(
+        importer.template_csv(viewer=viewer), content_type="text/csv; charset=utf-8"
+    )
     response["Content-Disposition"] = 'attachment; filename="order-import-template.csv"'
     return response

@@ -27,6 +27,7 @@ from tokui.core.views import is_htmx, maps_service_errors, query_flag
 from tokui.orders import orders as services
 from tokui.orders import selectors_orders as selectors
 from tokui.orders.constants import OrderStatus
+from tokui.orders.deliveries import SHIPPABLE
 from tokui.orders.forms_orders import (
     CancelForm,
     OrderForms,
@@ -191,8 +192,7 @@ def _detail_context(request: HttpRequest, order: Order, **extra: Any) -> dict[st
         "totals": quote_totals(((x.amount, x.tax_category) for x in lines), order.currency),
         "may_edit": may_edit,
         "may_cancel": may_change and not any(x.delivered_quantity for x in lines),
-        "may_deliver": may_edit
-        and order.status in (OrderStatus.IN_FULFILMENT, OrderStatus.PARTIALLY_DELIVERED),
+        "may_deliver": may_edit and order.status in SHIPPABLE,
         "may_invoice": may_edit
         and order.status != OrderStatus.CANCELLED
         and bool(uninvoiced_lines(order)),
