@@ -346,6 +346,19 @@ def test_credit_note_for_returns(kam, account, company, delivered):
     with pytest.raises(ApplicationError):
         inv.payment_record(actor=kam, invoice=note, amount=D(1), paid_on=ISSUED)
 
+    # A second click of the same form (same key) gives the first note back, not a second.
+    keyed = inv.credit_note_issue(
+        actor=kam, invoice=invoice, lines={1: 1}, reason="破損", idempotency_key="form-7"
+    )
+    again = inv.credit_note_issue(
+        actor=kam, invoice=invoice, lines={1: 1}, reason="破損", idempotency_key="form-7"
+    )
+    assert again.pk == keyed.pk
+    assert Invoice.objects.filter(kind=InvoiceKind.CREDIT_NOTE, corrects=invoice).count() == 2
+    # Replacing the invoice now would bill the returned goods again: refused.
+    with pytest.raises(Conflict, match="credit notes"):
+        inv.invoice_correct(actor=kam, invoice=invoice, notes="数量訂正")
+
 
 # -- payments --------------------------------------------------------------------------------
 
@@ -369,6 +382,23 @@ def test_partial_and_full_payments(kam, account, company, delivered):
     assert invoice.paid == invoice.total
     delivered.refresh_from_db()
     assert delivered.status == OrderStatus.PAID
+
+
+def test_a_retried_payment_is_recorded_once(kam, account, company, delivered):
+    invoice = inv.invoice_issue(actor=kam, account=account, orders=[delivered], issued_on=ISSUED)
+    first, new = inv.payment_record_once(
+        actor=kam, invoice=invoice, amount=D(1000), paid_on=ISSUED, idempotency_key="k-1"
+    )
+    again, again_new = inv.payment_record_once(
+        actor=kam, invoice=invoice, amount=D(1000), paid_on=ISSUED, idempotency_key="k-1"
+    )
+    assert (new, again_new) == (True, False) and again.pk == first.pk
+    invoice.refresh_from_db()
+    assert invoice.paid == D(1000)
+    # Without a key, two payments are two payments.
+    inv.payment_record(actor=kam, invoice=invoice, amount=D(1000), paid_on=ISSUED)
+    invoice.refresh_from_db()
+    assert invoice.paid == D(2000)
 
 
 def test_order_is_paid_only_when_every_invoice_is(kam, account, company):

@@ -69,8 +69,15 @@ def test_issue_get_list_pay_through_the_api(api, kam, account, company, order):
                {"amount": "999999", "paid_on": "2026-11-30"})  # fmt: skip
     assert over.status_code == 422
     assert over.json()["error"]["code"] == "overpayment"
+    # A bank feed posting the same payment twice: the key makes it one payment.
+    keyed = {"amount": "500", "paid_on": "2026-11-30", "idempotency_key": "bank-20261130-17"}
+    first = api(kam, "post", f"/invoices/{data['id']}/payments", keyed)
+    again = api(kam, "post", f"/invoices/{data['id']}/payments", keyed)
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.json()["paid"] == first.json()["paid"] == "1500.00"
+    assert len(again.json()["payments"]) == 2
     rest = api(kam, "post", f"/invoices/{data['id']}/payments",
-               {"amount": "4965", "paid_on": "2026-11-30", "method": "transfer"})  # fmt: skip
+               {"amount": "4465", "paid_on": "2026-11-30", "method": "transfer"})  # fmt: skip
     assert rest.json()["status"] == "paid"
     order.refresh_from_db()
     assert order.status == OrderStatus.PAID

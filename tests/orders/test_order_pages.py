@@ -25,6 +25,7 @@ from tests.orders.conftest_quotes import (  # noqa: F401 (fixtures)
 )
 from tokui.orders import views_orders
 from tokui.orders.constants import OrderStatus
+from tokui.orders.deliveries import delivery_create
 from tokui.orders.models import Order
 from tokui.orders.orders import order_confirm, order_create
 from tokui.orders.quotes import quote_accept, quote_create, quote_issue, quote_mark_sent
@@ -92,6 +93,33 @@ def test_the_list_filters_and_hides_other_accounts(
     assert "No orders match these filters." in empty
     # Another KAM's order does not exist for this user.
     assert client.get(reverse("orders:order_detail", args=[hidden.pk])).status_code == 404
+
+
+def test_the_list_flags_at_risk_only_when_nothing_shipped(client, kam, account, pump, make_account):
+    """The list says "at risk" as the late page does: due within three days, nothing shipped
+    for the line — a line already partly shipped is not at risk, and one account's orders are
+    listed alone on its "All orders" link."""
+    soon = timezone.localdate() + 2 * DAY
+    waiting = order_create(actor=kam, account=account, lines=[line(pump, 3, promised_on=soon)])
+    order_confirm(actor=kam, order=waiting)
+    other = make_account(kam, name="東北機材株式会社", name_kana="トウホクキザイ")
+    shipping = order_create(actor=kam, account=other, lines=[line(pump, 3, promised_on=soon)])
+    order_confirm(actor=kam, order=shipping)
+    delivery_create(
+        actor=kam,
+        order=shipping,
+        lines=[{"order_line": shipping.lines.get().pk, "quantity": 1}],
+        shipped_on=timezone.localdate(),
+    )
+    _login(client, kam)
+    for order, flagged in ((waiting, True), (shipping, False)):
+        page = client.get(reverse("orders:order_index"), {"account": order.account_id})
+        html = page.content.decode()
+        assert order.number in html
+        assert ("order-at-risk" in html) is flagged, order.number
+    alone = client.get(reverse("orders:order_index"), {"account": other.pk}).content.decode()
+    assert shipping.number in alone and waiting.number not in alone
+    assert "東北機材株式会社" in alone
 
 
 def test_the_empty_list_says_how_to_take_an_order(as_kam):

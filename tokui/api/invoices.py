@@ -169,6 +169,7 @@ class PaymentIn(Strict):
     paid_on: Day
     method: PaymentMethod = PaymentMethod.TRANSFER
     reference: str = Field("", max_length=100)
+    idempotency_key: str = Key
 
 
 def _get(request: HttpRequest, invoice_id: int) -> Invoice:
@@ -265,17 +266,20 @@ def get_invoice_pdf(request: HttpRequest, invoice_id: int) -> HttpResponse:
 
 @router.post(
     "/invoices/{invoice_id}/payments",
-    response={201: InvoiceDetailOut, **ERRORS},
-    summary="Record a payment (入金)",
+    response={201: InvoiceDetailOut, 200: InvoiceDetailOut, **ERRORS},
+    summary="Record a payment (入金), idempotent with a key",
 )
 def record_payment(request: HttpRequest, invoice_id: int, payload: PaymentIn) -> Status:
-    """Part or all of what is owed; more is refused (422 ``overpayment``)."""
-    services.payment_record(
+    """Part or all of what is owed; more is refused (422 ``overpayment``). With an
+    ``Idempotency-Key`` header (or ``idempotency_key``), a retry answers 200 and records
+    nothing; a first payment 201."""
+    _payment, new = services.payment_record_once(
         actor=request_user(request),
         invoice=_get(request, invoice_id),
         amount=payload.amount,
         paid_on=payload.paid_on,
         method=payload.method,
         reference=payload.reference,
+        idempotency_key=request.headers.get("Idempotency-Key", "") or payload.idempotency_key,
     )
-    return Status(201, _get(request, invoice_id))
+    return Status(201 if new else 200, _get(request, invoice_id))

@@ -603,6 +603,12 @@ def invoice_correct(
             _("Invoice %(number)s has payments recorded: it cannot be replaced.")
             % {"number": old.number}
         )
+    if Invoice.objects.filter(corrects=old, kind=InvoiceKind.CREDIT_NOTE).exists():
+        # A replacement would bill the returned goods again: returns stay credit notes.
+        raise Conflict(
+            _("Invoice %(number)s has credit notes for returns: issue another credit note.")
+            % {"number": old.number}
+        )
     account = Account.objects.get(pk=old.account_id)
     addressee = _clean_contact(account, contact)
     old.status = InvoiceStatus.CORRECTED
@@ -700,12 +706,20 @@ def credit_note_issue(
     lines: dict[int, int],
     reason: str,
     issued_on: datetime.date | None = None,
+    idempotency_key: str = "",
 ) -> Invoice:
     """A credit note (返品) for goods returned from ``invoice``: ``lines`` maps the invoice's
     line positions to the quantities returned (positive numbers; the note shows them
-    negative). At most what was invoiced less what earlier credit notes returned."""
+    negative). At most what was invoiced less what earlier credit notes returned. A retry with
+    the same ``idempotency_key`` returns the first credit note."""
     _require_editor(actor)
+    retry_key = _clean_key(idempotency_key)
     original = _locked_invoice(actor, invoice)
+    # Under the invoice's lock: a retry racing the first request finds its note here.
+    if (retried := invoice_by_key(actor=actor, idempotency_key=retry_key)) is not None:
+        if retried.kind != InvoiceKind.CREDIT_NOTE or retried.corrects_id != original.pk:
+            raise Conflict(_("This idempotency key was already used for another document."))
+        return retried
     _refuse_corrected(original)
     if original.kind != InvoiceKind.INVOICE:
         raise ApplicationError(_("A credit note is issued against an invoice."), status=422)
@@ -768,6 +782,7 @@ def credit_note_issue(
         rows=rows,
         corrects=original,
         notes=reason,
+        idempotency_key=retry_key,
     )
     _audit(
         actor,
@@ -782,7 +797,6 @@ def credit_note_issue(
 # -- payments --------------------------------------------------------------------------------
 
 
-@transaction.atomic
 def payment_record(
     *,
     actor: User,
@@ -791,12 +805,42 @@ def payment_record(
     paid_on: datetime.date,
     method: str = PaymentMethod.TRANSFER,
     reference: str = "",
+    idempotency_key: str = "",
 ) -> Payment:
+    """``payment_record_once`` without telling whether the payment is new."""
+    payment, _new = payment_record_once(
+        actor=actor,
+        invoice=invoice,
+        amount=amount,
+        paid_on=paid_on,
+        method=method,
+        reference=reference,
+        idempotency_key=idempotency_key,
+    )
+    return payment
+
+
+@transaction.atomic
+def payment_record_once(
+    *,
+    actor: User,
+    invoice: Invoice | int,
+    amount: Decimal | int,
+    paid_on: datetime.date,
+    method: str = PaymentMethod.TRANSFER,
+    reference: str = "",
+    idempotency_key: str = "",
+) -> tuple[Payment, bool]:
     """Money received against an invoice (入金), in part or in full; more than is still owed is
     refused. The invoice becomes partially paid or paid; an order whose every invoice is paid
-    (and that is fully invoiced) becomes paid."""
+    (and that is fully invoiced) becomes paid. A retry with the same ``idempotency_key`` on
+    the same invoice returns the first payment (and False: nothing new was recorded)."""
     _require_editor(actor)
+    key = _clean_key(idempotency_key)
     target = _locked_invoice(actor, invoice)
+    # Under the invoice's lock: a retry racing the first request finds its payment here.
+    if key and (earlier := Payment.objects.filter(invoice=target, idempotency_key=key).first()):
+        return earlier, False
     if target.kind != InvoiceKind.INVOICE:
         raise ApplicationError(_("Payments are recorded against invoices, not credit notes."))
     if target.status == InvoiceStatus.CORRECTED:
@@ -829,6 +873,7 @@ def payment_record(
         method=method,
         reference=(reference or "").strip(),
         recorded_by=actor,
+        idempotency_key=key,
     )
     before = target.status
     target.paid += value
@@ -848,7 +893,7 @@ def payment_record(
     )
     if target.status == InvoiceStatus.PAID:
         _mark_paid_orders(target, actor)
-    return payment
+    return payment, True
 
 
 def _mark_paid_orders(invoice: Invoice, actor: Any = None) -> None:

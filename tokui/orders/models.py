@@ -622,6 +622,9 @@ class Payment(models.Model):
         related_name="+",
     )
     recorded_at = models.DateTimeField(_("recorded"), default=timezone.now)
+    # A retried request (a double click, a bank feed or a customer's system posting again)
+    # names the same key and gets the first payment back, not a second one.
+    idempotency_key = models.CharField(_("idempotency key"), max_length=100, blank=True)
 
     class Meta:
         verbose_name = _("payment")
@@ -629,6 +632,11 @@ class Payment(models.Model):
         ordering = ["invoice", "paid_on", "pk"]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="payment_positive"),
+            models.UniqueConstraint(
+                fields=["invoice", "idempotency_key"],
+                condition=~Q(idempotency_key=""),
+                name="payment_once",
+            ),
         ]
 
     def __str__(self) -> str:

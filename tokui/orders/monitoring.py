@@ -29,6 +29,7 @@ from django.tasks import task
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from tokui.accounts.models import Account, sees_every_account
 from tokui.activities.constants import TaskStatus
@@ -382,11 +383,14 @@ def _digest_body(owner: User, rows: list[dict[str, Any]], invoices: list[Invoice
         parts.append(f"{title} ({len(chosen)})")
         for r in chosen:
             order, line = r["order"], r["line"]
+            days = r["days_late"] if r["late"] else r["days_left"]
             when = (
-                _("%(days)d days late") % {"days": r["days_late"]}
+                ngettext("%(n)d day late", "%(n)d days late", days)
                 if r["late"]
-                else _("due in %(days)d days") % {"days": r["days_left"]}
-            )
+                else ngettext("due in %(n)d day", "due in %(n)d days", days)
+                if days
+                else _("due today")
+            ) % {"n": days}
             url = _absolute(
                 "orders:order_detail",
                 order.pk,

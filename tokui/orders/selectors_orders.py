@@ -169,7 +169,8 @@ def order_search(
     account_id: int | None = None,
 ) -> QuerySet[Order]:
     """The orders list: ``order_list`` with the page's filters, each order annotated with
-    ``next_promised`` (the earliest promised date of a line not fully delivered)."""
+    ``next_promised`` (the earliest promised date of a line not fully delivered) and
+    ``has_line_at_risk`` (a line due within AT_RISK_DAYS with nothing shipped)."""
     qs = order_list(viewer=viewer, status=status, account=account_id)
     if owner_id:
         qs = qs.filter(owner_id=owner_id)
@@ -189,7 +190,13 @@ def order_search(
         .order_by("open_promised_on")
         .values("open_promised_on")[:1]
     )
-    return qs.annotate(next_promised=Subquery(open_lines))
+    risky_line = OrderLine.objects.filter(
+        order=OuterRef("pk"),
+        open_promised_on__gte=today,
+        open_promised_on__lte=today + datetime.timedelta(days=AT_RISK_DAYS),
+        delivered_quantity=0,
+    )
+    return qs.annotate(next_promised=Subquery(open_lines), has_line_at_risk=Exists(risky_line))
 
 
 def order_deliveries(*, order: Order) -> QuerySet[Delivery]:

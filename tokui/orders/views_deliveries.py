@@ -35,7 +35,8 @@ def _viewer(request: HttpRequest) -> User:
 
 
 def _require_editor(request: HttpRequest) -> None:
-    if not _viewer(request).may_edit_accounts:
+    viewer = _viewer(request)
+    if not viewer.is_active or not viewer.may_edit_accounts:
         raise PermissionDenied(_("Your role can read orders but not change them."))
 
 

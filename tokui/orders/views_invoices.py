@@ -222,20 +222,18 @@ def invoice_payment(request: HttpRequest, invoice_id: int) -> HttpResponse:
     form = PaymentForm(request.POST)
     if not form.is_valid():
         return _form_error(request, invoice, "payment_form", form, "payment_open")
-    if _seen(request, form.cleaned_data["key"]):
-        return redirect("orders:invoice_detail", invoice_id=invoice.pk)
     data = form.cleaned_data
     try:
-        services.payment_record(
+        services.payment_record(  # a second click names the same key: one payment
             actor=viewer,
             invoice=invoice,
             amount=parse_money(data["amount"], invoice.currency, field="amount"),
             paid_on=data["paid_on"],
             method=data["method"],
             reference=data["reference"],
+            idempotency_key=data["key"],
         )
     except ApplicationError as exc:
-        _forget(request, data["key"])
         form.add_service_error(exc)
         return _form_error(request, invoice, "payment_form", form, "payment_open")
     messages.success(request, _("Payment recorded on %(number)s.") % {"number": invoice.number})
@@ -282,18 +280,15 @@ def invoice_credit_note(request: HttpRequest, invoice_id: int) -> HttpResponse:
     form = CreditNoteForm(request.POST, invoice=invoice)
     if not form.is_valid():
         return _form_error(request, invoice, "credit_form", form, "credit_open")
-    key = form.cleaned_data["key"]
-    if _seen(request, key):
-        return redirect("orders:invoice_detail", invoice_id=invoice.pk)
     try:
-        note = services.credit_note_issue(
+        note = services.credit_note_issue(  # a second click names the same key: one note
             actor=viewer,
             invoice=invoice,
             lines=form.quantities(),
             reason=form.cleaned_data["reason"],
+            idempotency_key=form.cleaned_data["key"],
         )
     except ApplicationError as exc:
-        _forget(request, key)
         form.add_service_error(exc)
         return _form_error(request, invoice, "credit_form", form, "credit_open")
     messages.success(request, _("Credit note %(number)s issued.") % {"number": note.number})

@@ -101,10 +101,12 @@ def order_index(request: HttpRequest) -> TemplateResponse:
     )
     for order in page.items:
         order.flag = (  # type: ignore[attr-defined]
-            selectors.promise_flag(
-                promised_on=order.next_promised, delivered=0, quantity=1, today=today
-            )
-            if order.status in selectors.OPEN_STATUSES
+            ""
+            if order.status not in selectors.OPEN_STATUSES or order.next_promised is None
+            else "late"
+            if order.next_promised < today
+            else "at_risk"
+            if order.has_line_at_risk
             else ""
         )
     # Owners of the accounts one sees (not of their orders: that would read the whole book).
