@@ -384,6 +384,25 @@ def test_partial_and_full_payments(kam, account, company, delivered):
     assert delivered.status == OrderStatus.PAID
 
 
+def test_returns_are_not_owed(kam, account, company, delivered):
+    """A customer who sent goods back pays the invoice less the credit note, and the invoice is
+    then paid (not overdue for ever); a credit note covering what is left settles it."""
+    invoice = inv.invoice_issue(actor=kam, account=account, orders=[delivered], issued_on=ISSUED)
+    inv.credit_note_issue(actor=kam, invoice=invoice, lines={1: 1}, reason="破損")  # −1,100
+    invoice.refresh_from_db()
+    assert inv.owed(invoice) == invoice.total - D(1100)
+    with pytest.raises(ApplicationError, match="more than is still owed"):
+        inv.payment_record(actor=kam, invoice=invoice, amount=invoice.total, paid_on=ISSUED)
+    inv.payment_record(actor=kam, invoice=invoice, amount=invoice.total - D(2200), paid_on=ISSUED)
+    invoice.refresh_from_db()
+    assert invoice.status == InvoiceStatus.PARTIALLY_PAID and inv.owed(invoice) == D(1100)
+    inv.credit_note_issue(actor=kam, invoice=invoice, lines={1: 1}, reason="破損")
+    invoice.refresh_from_db()
+    assert invoice.status == InvoiceStatus.PAID and inv.owed(invoice) == 0
+    delivered.refresh_from_db()
+    assert delivered.status == OrderStatus.PAID
+
+
 def test_a_retried_payment_is_recorded_once(kam, account, company, delivered):
     invoice = inv.invoice_issue(actor=kam, account=account, orders=[delivered], issued_on=ISSUED)
     first, new = inv.payment_record_once(

@@ -25,7 +25,8 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -791,7 +792,30 @@ def credit_note_issue(
         changes={"total": [None, str(note.total)]},
         note=_("Returns on %(number)s: %(reason)s") % {"number": original.number, "reason": reason},
     )
+    _settle_if_nothing_owed(original, actor)  # the returns may cover what was left to pay
     return note
+
+
+def credited(invoice: Invoice) -> Decimal:
+    """What the invoice's credit notes took off it (a positive amount; their totals are
+    negative): returned goods are not owed."""
+    total = Invoice.objects.filter(corrects=invoice, kind=InvoiceKind.CREDIT_NOTE).aggregate(
+        total=Sum("total")
+    )["total"]
+    return -(total or Decimal(0))
+
+
+def owed(invoice: Invoice) -> Decimal:
+    """What is still to be paid on an invoice: its total, less credit notes and payments."""
+    return invoice.total - credited(invoice) - invoice.paid
+
+
+def _settle_if_nothing_owed(invoice: Invoice, actor: Any) -> None:
+    """An open invoice whose credit notes and payments cover it is paid (its orders too)."""
+    if invoice.status in OPEN_STATUSES and owed(invoice) <= 0:
+        invoice.status = InvoiceStatus.PAID
+        invoice.save(update_fields=["status"])
+        _mark_paid_orders(invoice, actor)
 
 
 # -- payments --------------------------------------------------------------------------------
@@ -857,11 +881,11 @@ def payment_record_once(
     if len(reference or "") > 100:
         errors.add("reference", _("At most 100 characters."))
     errors.raise_if_any()
-    owed = target.total - target.paid
-    if value > owed:
+    still_owed = owed(target)
+    if value > still_owed:
         raise ApplicationError(
             _("That is more than is still owed on %(number)s (%(owed)s).")
-            % {"number": target.number, "owed": format_money(owed, target.currency)},
+            % {"number": target.number, "owed": format_money(still_owed, target.currency)},
             field="amount",
             code="overpayment",
             status=422,
@@ -877,9 +901,7 @@ def payment_record_once(
     )
     before = target.status
     target.paid += value
-    target.status = (
-        InvoiceStatus.PAID if target.paid >= target.total else InvoiceStatus.PARTIALLY_PAID
-    )
+    target.status = InvoiceStatus.PAID if value >= still_owed else InvoiceStatus.PARTIALLY_PAID
     target.save(update_fields=["paid", "status"])
     _audit(
         actor,
@@ -986,6 +1008,15 @@ def invoice_list(
             | Q(account_id__in=active)
             | Q(account_id__in=archived)
         )
+    credit_notes = (
+        Invoice.objects.filter(corrects=OuterRef("pk"), kind=InvoiceKind.CREDIT_NOTE)
+        .order_by()
+        .values("corrects")
+        .annotate(total=Sum("total"))
+        .values("total")
+    )
+    # ``credit_notes_total``: what credit notes took off (negative), for the balance column.
+    qs = qs.annotate(credit_notes_total=Coalesce(Subquery(credit_notes), Value(Decimal(0))))
     return qs.order_by("-issued_on", "-number", "-pk")
 
 

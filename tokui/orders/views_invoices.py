@@ -7,6 +7,7 @@ and record payments (support staff read them). Issued invoices are never edited.
 """
 
 import datetime
+from decimal import Decimal
 from typing import Any, cast
 
 from django.contrib import messages
@@ -115,7 +116,11 @@ def invoice_index(request: HttpRequest) -> TemplateResponse:
     page = page_slice(qs, page=parse_positive_int(request.GET.get("page"), 1, 10**6))
     for invoice in page.items:
         invoice.overdue = _is_overdue(invoice, today)  # type: ignore[attr-defined]
-        invoice.balance = invoice.total - invoice.paid  # type: ignore[attr-defined]
+        invoice.balance = (  # type: ignore[attr-defined]
+            invoice.total + invoice.credit_notes_total - invoice.paid  # type: ignore[attr-defined]
+            if invoice.kind == InvoiceKind.INVOICE
+            else Decimal(0)
+        )
     template = TEMPLATES + "invoice_index.html"
     if is_htmx(request):
         template += "#results"
@@ -153,7 +158,7 @@ def _detail_context(request: HttpRequest, invoice: Invoice, **extra: Any) -> dic
     related = list(invoice.corrections.order_by("issued_on", "pk"))
     open_invoice = invoice.kind == InvoiceKind.INVOICE and invoice.status in services.OPEN_STATUSES
     unpaid = invoice.paid == 0
-    balance = invoice.total - invoice.paid
+    balance = services.owed(invoice) if invoice.kind == InvoiceKind.INVOICE else Decimal(0)
     context: dict[str, Any] = {
         "invoice": invoice,
         "account": invoice.account,
@@ -161,6 +166,7 @@ def _detail_context(request: HttpRequest, invoice: Invoice, **extra: Any) -> dic
         "payments": list(invoice.payments.order_by("paid_on", "pk")),
         "addressee": _addressee(invoice),
         "balance": balance,
+        "credited": services.credited(invoice) if invoice.kind == InvoiceKind.INVOICE else 0,
         "overdue": _is_overdue(invoice, today),
         "credit": invoice.kind == InvoiceKind.CREDIT_NOTE,
         "corrected_by": [i for i in related if i.kind == InvoiceKind.INVOICE],
