@@ -74,6 +74,9 @@ class OrderLineForm(forms.Form):
         queryset=Product.objects.none(), required=False, label=_("Product"), empty_label="—"
     )
     quantity = forms.IntegerField(label=_("Quantity"), min_value=1, max_value=10**9, required=False)
+    # Blank: the engine's price. Lower: taken within the author's authority, else the order
+    # waits for an approval; higher: refused (the service says so next to the line).
+    unit_price = forms.CharField(label=_("Agreed price"), max_length=30, required=False)
     promised_on = forms.DateField(
         label=_("Promised date"),
         required=False,
@@ -86,6 +89,9 @@ class OrderLineForm(forms.Form):
         if products is not None:
             self.fields["product"].queryset = products  # type: ignore[attr-defined]
         self.fields["quantity"].widget.attrs.update({"inputmode": "numeric", "class": "num"})
+        self.fields["unit_price"].widget.attrs.update(
+            {"inputmode": "decimal", "class": "num", "placeholder": _("our price")}
+        )
 
     def is_blank(self) -> bool:
         data = getattr(self, "cleaned_data", {})
@@ -96,6 +102,7 @@ class OrderLineForm(forms.Form):
         return {
             "product": data["product"].pk if data.get("product") else None,
             "quantity": data.get("quantity"),
+            "unit_price": (data.get("unit_price") or "").strip() or None,
             "promised_on": data.get("promised_on"),
         }
 
