@@ -26,7 +26,7 @@ from django.core.mail import EmailMessage
 from django.db import transaction
 from django.db.models import Count, F, Q, QuerySet
 from django.tasks import task
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -40,9 +40,10 @@ from tokui.activities.tasks import task_pending
 from tokui.core.audit import audit_record
 from tokui.core.exceptions import ApplicationError
 from tokui.core.models import AuditEvent
+from tokui.core.money import format_money
 from tokui.orders.constants import InvoiceKind, OrderStatus
 from tokui.orders.invoices import OPEN_STATUSES as INVOICE_OPEN_STATUSES
-from tokui.orders.invoices import overdue_invoices
+from tokui.orders.invoices import overdue_invoices, owed
 from tokui.orders.models import DeliveryLine, Invoice, Order, OrderLine
 from tokui.orders.selectors_orders import OPEN_STATUSES
 from tokui.users.models import User
@@ -359,12 +360,9 @@ def account_orders_overview(
 # -- the daily digest ------------------------------------------------------------------------
 
 
-def _absolute(name: str, *args: Any, fallback: str = "") -> str:
-    try:
-        path = reverse(name, args=args)
-    except NoReverseMatch:  # a page of another module not wired (yet): link the account
-        path = fallback
-    return f"{str(getattr(settings, 'TOKUI_BASE_URL', '')).rstrip('/')}{path}"
+def _absolute(name: str, *args: Any) -> str:
+    """A link for a mail: absolute, on TOKUI_BASE_URL."""
+    return f"{settings.TOKUI_BASE_URL.rstrip('/')}{reverse(name, args=args)}"
 
 
 def _digest_for(owner: User, today: datetime.date) -> tuple[list[dict[str, Any]], list[Invoice]]:
@@ -394,7 +392,6 @@ def _digest_body(owner: User, rows: list[dict[str, Any]], invoices: list[Invoice
             url = _absolute(
                 "orders:order_detail",
                 order.pk,
-                fallback=reverse("accounts:detail", args=[order.account_id]),
             )
             parts.append(
                 f"- {r['account'].name} {order.number}: {line.description} × {r['outstanding']}"
@@ -407,11 +404,11 @@ def _digest_body(owner: User, rows: list[dict[str, Any]], invoices: list[Invoice
             url = _absolute(
                 "orders:invoice_detail",
                 invoice.pk,
-                fallback=reverse("accounts:detail", args=[invoice.account_id]),
             )
             parts.append(
-                f"- {invoice.account.name} {invoice.number}: {invoice.total:,.0f}"
-                f" {invoice.currency} ({_('due')} {invoice.due_on})\n  {url}"
+                f"- {invoice.account.name} {invoice.number}: "
+                f"{format_money(owed(invoice), invoice.currency)}"
+                f" ({_('due')} {invoice.due_on})\n  {url}"
             )
         parts.append("")
     parts.append(_("All late orders: %(url)s") % {"url": _absolute("orders:late_orders")})
