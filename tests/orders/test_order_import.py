@@ -3,6 +3,8 @@
 idempotent re-import, the template, wrong files, and the pages."""
 
 import io
+import os
+import time
 from decimal import Decimal
 
 import openpyxl
@@ -19,6 +21,7 @@ from tests.orders.conftest_quotes import (  # noqa: F401 (fixtures)
     pump_line,
 )
 from tokui.core.exceptions import ApplicationError
+from tokui.orders import views_intake
 from tokui.orders.constants import OrderSource
 from tokui.orders.models import Order
 from tokui.orders.order_import import (
@@ -163,3 +166,17 @@ def test_the_pages(client, kam, account, pump, food, support):
     assert again.context["token"] == "" and "imported before" in again.content.decode()
     client.force_login(support)
     assert client.get(url).status_code == 403
+
+
+def test_previews_never_imported_are_forgotten_after_a_day(kam):
+    """The uploaded file waits between preview and import; one left for a day is removed
+    when the next preview is stashed."""
+    old = views_intake._stash_dir() / f"{kam.pk}-{'0' * 32}"
+    old.write_bytes(b"account,customer_order_number\n")
+    day_ago = time.time() - views_intake.STASH_KEPT_SECONDS - 60
+    os.utime(old, (day_ago, day_ago))
+    token = views_intake._stash(kam, b"new")
+    assert not old.exists()
+    fresh = views_intake._stash_path(kam, token)
+    assert fresh is not None and fresh.read_bytes() == b"new"
+    fresh.unlink()

@@ -190,18 +190,12 @@ def test_the_form_takes_an_agreed_price_within_authority(as_kam, account, pump, 
     line and nothing is created."""
     url = reverse("orders:order_create", args=[account.pk])
     today = timezone.localdate().isoformat()
-    above = as_kam.post(
-        url,
-        {"idempotency_key": "k-above", "ordered_on": today, **_lines([{"product": pump.pk, "quantity": "1",
-                                                   "unit_price": "100001"}])},
-    )  # fmt: skip
+    row = {"product": pump.pk, "quantity": "1", "unit_price": "100001"}
+    above = as_kam.post(url, {"idempotency_key": "k-above", "ordered_on": today, **_lines([row])})
     assert above.status_code == 422 and "above the price found" in above.content.decode()
     assert 'value="100001"' in above.content.decode() and not Order.objects.exists()
-    taken = as_kam.post(
-        url,
-        {"idempotency_key": "k-ok", "ordered_on": today, **_lines([{"product": pump.pk, "quantity": "2",
-                                                "unit_price": "95,000"}])},
-    )  # fmt: skip
+    row = {"product": pump.pk, "quantity": "2", "unit_price": "95,000"}
+    taken = as_kam.post(url, {"idempotency_key": "k-ok", "ordered_on": today, **_lines([row])})
     assert taken.status_code == 302, taken.content.decode()[:2000]
     assert Order.objects.get().lines.get().unit_price == 95_000
 

@@ -6,6 +6,7 @@ import os
 import re
 import secrets
 import tempfile
+import time
 from pathlib import Path
 
 from django import forms
@@ -52,7 +53,20 @@ def _stash_path(user: User, token: str) -> Path | None:
     return _stash_dir() / f"{user.pk}-{token}"
 
 
+STASH_KEPT_SECONDS = 24 * 3600  # a preview not imported within a day is forgotten
+
+
+def _forget_old_previews(now: float) -> None:
+    for old in _stash_dir().iterdir():
+        try:
+            if now - old.stat().st_mtime > STASH_KEPT_SECONDS:
+                old.unlink()
+        except OSError:
+            continue  # another request removed it first
+
+
 def _stash(user: User, data: bytes) -> str:
+    _forget_old_previews(time.time())
     token = secrets.token_hex(16)
     path = _stash_path(user, token)
     assert path is not None
