@@ -100,15 +100,16 @@ def test_english_invoice_pdf(kam, account, company):
 
 
 def test_credit_note_and_correction_pdfs(kam, invoice):
-    note = inv.credit_note_issue(actor=kam, invoice=invoice, lines={2: 1}, reason="破損")
+    # A correction first (an invoice with credit notes is not replaced), then returns on it.
+    new = inv.invoice_correct(actor=kam, invoice=invoice, quantities={1: 2})
+    text = _text(inv.invoice_pdf(new))
+    assert "本書はINV-2026-00001を訂正するものです。" in text
+    note = inv.credit_note_issue(actor=kam, invoice=new, lines={2: 1}, reason="破損")
     pdf = inv.invoice_pdf(note)
     _keep(pdf, "credit-note-ja.pdf")
     text = _text(pdf)
     assert "返品・値引の請求書" in text
-    assert "INV-2026-00001に対する返品・値引です。" in text
+    assert "INV-2026-00002に対する返品・値引です。" in text
     assert "合計（税込）-¥1,332" in text
     assert "8%対象-¥1,234" in text and "消費税-¥98" in text
     assert "10%対象" not in text
-    new = inv.invoice_correct(actor=kam, invoice=invoice, quantities={1: 2})
-    text = _text(inv.invoice_pdf(new))
-    assert "本書はINV-2026-00001を訂正するものです。" in text
