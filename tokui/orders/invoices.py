@@ -1108,6 +1108,19 @@ INVOICE_LABELS = {
 }
 
 
+def invoice_addressee(invoice: Invoice, *, english: bool = False) -> dict[str, str]:
+    """Whom the invoice is addressed to, as printed: the buyer, and the contact person with 様
+    when one was chosen, else the company with 御中 (never both); in English "Attn:"."""
+    contact = invoice.contact if invoice.honorific == Honorific.SAMA else None
+    person = contact.full_name if contact is not None else ""
+    department = contact.department if contact is not None else ""
+    if english:
+        return {"company": invoice.buyer_name, "department": department,
+                "person": f"Attn: {person}" if person else "", "honorific": ""}  # fmt: skip
+    return {"company": invoice.buyer_name, "department": department, "person": person,
+            "honorific": "様" if person else "御中"}  # fmt: skip
+
+
 def invoice_date_text(day: datetime.date | None, english: bool) -> str:
     if day is None:
         return ""
@@ -1160,15 +1173,7 @@ def invoice_document(invoice: Invoice) -> dict[str, Any]:
     ]
     subtotal = invoice.base_standard + invoice.base_reduced
     tax = invoice.tax_standard + invoice.tax_reduced
-    contact = invoice.contact if invoice.honorific == Honorific.SAMA else None
-    person = contact.full_name if contact is not None else ""
-    department = contact.department if contact is not None else ""
-    if english:
-        addressee = {"company": invoice.buyer_name, "department": department,
-                     "person": f"Attn: {person}" if person else "", "honorific": ""}  # fmt: skip
-    else:
-        addressee = {"company": invoice.buyer_name, "department": department, "person": person,
-                     "honorific": "様" if person else "御中"}  # fmt: skip
+    addressee = invoice_addressee(invoice, english=english)
     reference = ""
     if invoice.corrects_id:
         reference = labels["credits" if credit else "corrects"] % {

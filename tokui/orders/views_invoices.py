@@ -137,11 +137,10 @@ def invoice_index(request: HttpRequest) -> TemplateResponse:
 
 
 def _addressee(invoice: Invoice) -> str:
-    contact = invoice.contact if invoice.honorific == Honorific.SAMA else None
-    if contact is None:
-        return f"{invoice.buyer_name} 御中"
-    parts = [invoice.buyer_name, contact.department, contact.full_name]
-    return " ".join(p for p in parts if p) + " 様"
+    """The addressee as the Japanese invoice prints it (one rule: ``invoice_addressee``)."""
+    parts = services.invoice_addressee(invoice)
+    names = (parts["company"], parts["department"], parts["person"], parts["honorific"])
+    return " ".join(p for p in names if p)
 
 
 def _history(invoice: Invoice) -> list[dict[str, Any]]:
