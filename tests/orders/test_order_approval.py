@@ -18,7 +18,13 @@ from tokui.core.exceptions import ApplicationError, Conflict
 from tokui.core.models import AuditEvent
 from tokui.orders.constants import OrderSource, OrderStatus
 from tokui.orders.models import Order
-from tokui.orders.orders import order_cancel, order_confirm, order_create, order_create_once
+from tokui.orders.orders import (
+    order_cancel,
+    order_confirm,
+    order_create,
+    order_create_once,
+    order_set_line_substitute,
+)
 from tokui.pricing.approvals import approval_approve, approval_reject, waiting_for
 from tokui.pricing.models import ApprovalStatus
 
@@ -137,3 +143,22 @@ def test_the_api_takes_prices_and_names_the_approval(api, kam, head, account, pu
     assert data["approval"] is not None and data["lines"][0]["engine_price"] == "100000.00"
     confirm = api(kam, "post", f"/orders/{data['id']}/confirm", {})
     assert confirm.status_code == 409 and f"#{data['approval']}" in confirm.content.decode()
+
+
+def test_replacing_the_discounted_line_withdraws_its_approval(kam, account, make_product, limits):
+    """The customer takes a substitute for the line whose discount waited for approval: the
+    substitute is at our price, nothing is left to approve, and the order can be confirmed."""
+    cheaper = make_product(sku="PMP-090", list_price=D(90_000))
+    wanted = make_product(sku="PMP-110", list_price=D(100_000), substitutes=[cheaper.pk])
+    order = order_create(actor=kam, account=account, lines=[line(wanted, 1, unit_price=80_000)])
+    request = order.approval
+    assert request is not None and request.status == "pending"
+    with pytest.raises(Conflict):
+        order_confirm(actor=kam, order=order)
+    changed = order_set_line_substitute(
+        actor=kam, order=order, line=order.lines.get(), product=cheaper
+    )
+    request.refresh_from_db()
+    assert request.status == ApprovalStatus.WITHDRAWN
+    assert changed.approval_id is None
+    assert order_confirm(actor=kam, order=changed).status == OrderStatus.CONFIRMED

@@ -969,8 +969,15 @@ def order_set_line_substitute(
     row.explanation = answer.explain(_, get_language() or "en")
     row.save()
     old_total = str(locked.total)
-    set_totals(locked, list(locked.lines.all()))
-    bump(locked, ["subtotal", "tax", "total"])
+    lines = list(locked.lines.all())
+    set_totals(locked, lines)
+    fields = ["subtotal", "tax", "total"]
+    if locked.approval_id is not None and not any(x.unit_price < x.engine_price for x in lines):
+        # The discounted line was the one replaced: nothing is left to approve.
+        _close_open_approval(actor, locked, _("The discounted line was replaced by a substitute."))
+        locked.approval = None
+        fields.append("approval")
+    bump(locked, fields)
     audit(
         actor,
         "orders.order.line_substituted",
