@@ -34,6 +34,7 @@ from tokui.orders.constants import (
     PaymentMethod,
 )
 from tokui.orders.models import Invoice, InvoiceLine, Payment
+from tokui.orders.orders import clean_key
 from tokui.orders.quotes import tax_rate_percent
 
 router = Router(tags=["invoices"])
@@ -210,14 +211,8 @@ def create_invoice(request: HttpRequest, payload: InvoiceCreate) -> Status:
     refused) or ``period_end`` (a closing day of the account's terms). 201: a new invoice;
     200: a retry with the same idempotency key, answered with the first invoice."""
     viewer = request_user(request)
-    key = request.headers.get("Idempotency-Key", "") or payload.idempotency_key
-    if len(key) > 100:
-        raise ApplicationError(
-            _("An idempotency key has at most 100 characters."),
-            field="idempotency_key",
-            status=422,
-        )
-    existing = services.invoice_by_key(actor=viewer, idempotency_key=key.strip())
+    key = clean_key(request.headers.get("Idempotency-Key", "") or payload.idempotency_key)
+    existing = services.invoice_by_key(actor=viewer, idempotency_key=key)
     if existing is not None:
         return Status(200, _get(request, existing.pk))
     try:

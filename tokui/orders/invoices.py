@@ -59,6 +59,7 @@ from tokui.orders.models import (
     Payment,
 )
 from tokui.orders.numbering import next_document_number
+from tokui.orders.orders import clean_key
 from tokui.orders.quotes import Totals, quote_totals
 from tokui.orders.selectors import visible_account
 from tokui.pricing.payment_terms import PaymentTerms
@@ -370,14 +371,8 @@ def invoice_by_key(*, actor: User, idempotency_key: str) -> Invoice | None:
 
 
 def _clean_key(key: str) -> str:
-    key = (key or "").strip()
-    if len(key) > 100:
-        raise ApplicationError(
-            _("An idempotency key has at most 100 characters."),
-            field="idempotency_key",
-            status=422,
-        )
-    return key
+    """The one rule for idempotency keys (``orders.clean_key``): printable, at most 100."""
+    return clean_key(key)
 
 
 def invoice_issue(

@@ -77,7 +77,7 @@ def order_index(request: HttpRequest) -> TemplateResponse:
     status = request.GET.get("status", "")
     status = status if status in OrderStatus.values else ""
     owner = parse_positive_int(request.GET.get("owner"), 0, 2**62) or None
-    search = request.GET.get("q", "").strip()[:200]
+    search = request.GET.get("q", "").replace("\x00", "").strip()[:200]  # PostgreSQL refuses NUL
     ordered_from = _date(request.GET.get("from"))
     ordered_to = _date(request.GET.get("to"))
     late_only = query_flag(request, "late")
