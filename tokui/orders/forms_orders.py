@@ -41,7 +41,7 @@ class OrderForm(ServiceErrorsMixin, forms.Form):
         label=_("Customer's order number"),
         max_length=100,
         required=False,
-        help_text=_("The number on the customer's 注文書, if any."),
+        help_text=_("The number on the customer's purchase order (注文書), if any."),
     )
     ordered_on = forms.DateField(
         label=_("Ordered on"), widget=forms.DateInput(attrs=DATE_WIDGET, format="%Y-%m-%d")
