@@ -13,12 +13,20 @@ from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
-from tests.orders.conftest_quotes import account  # noqa: F401 (fixtures)
+from tests.orders.conftest_quotes import (  # noqa: F401 (fixtures)
+    account,
+    line,
+    make_product,
+    pump,
+    pump_line,
+)
 from tokui.activities.models import Task
 from tokui.core.models import AuditEvent
 from tokui.orders import monitoring
 from tokui.orders.constants import OrderStatus
+from tokui.orders.deliveries import delivery_create
 from tokui.orders.models import Invoice, Order, OrderLine
+from tokui.orders.orders import order_confirm, order_create
 from tokui.users.constants import Role
 
 _numbers = itertools.count(1)
@@ -250,3 +258,51 @@ def test_dashboard_panel(client, kam, account):
     page = client.get(reverse("web:dashboard")).content.decode()
     assert 'id="late-orders-title"' in page
     assert late.number in page
+
+
+def test_otif_report_by_month_and_worst_accounts(
+    client, kam, head, make_user, team_west, make_account, pump
+):
+    """The head sees every account's OTIF, the KAM their own; months count orders with a
+    line promised in them, and accounts with the fewest orders on time in full come first."""
+    last_month = (TODAY.replace(day=1) - DAY).replace(day=1)
+    promised = last_month + 5 * DAY
+
+    def orders(account, late_ones, count=3):
+        for n in range(count):
+            order = order_create(
+                actor=account.owner,
+                account=account,
+                lines=[line(pump, 2, promised_on=promised)],
+                ordered_on=last_month - 10 * DAY,
+            )
+            order_confirm(actor=account.owner, order=order)
+            delivery_create(
+                actor=account.owner,
+                order=order,
+                lines=[{"order_line": order.lines.get().pk, "quantity": 2}],
+                shipped_on=promised + (2 * DAY if n < late_ones else -DAY),
+            )
+
+    mixed = make_account(kam, name="株式会社遅延商事")
+    punctual = make_account(kam, name="株式会社定刻工業")
+    west = make_user("west_kam2", Role.KAM, team_west)
+    hidden = make_account(west, name="西日本遅延株式会社")
+    orders(mixed, late_ones=1)
+    orders(punctual, late_ones=0)
+    orders(hidden, late_ones=3)
+
+    mine = monitoring.book_otif(viewer=kam, today=TODAY)
+    month = next(m for m in mine.months if m.month == last_month)
+    assert (month.orders, month.on_time_in_full, month.share) == (6, 5, Decimal("83.3"))
+    assert [(a.name, a.share) for a in mine.accounts] == [
+        ("株式会社遅延商事", Decimal("66.7")),
+        ("株式会社定刻工業", Decimal("100.0")),
+    ]
+    everyone = monitoring.book_otif(viewer=head, today=TODAY)
+    assert everyone.accounts[0].name == "西日本遅延株式会社"
+    assert everyone.accounts[0].share == 0
+    client.force_login(kam)
+    page = client.get(reverse("orders:otif")).content.decode()
+    assert "株式会社遅延商事" in page and "西日本遅延株式会社" not in page
+    assert "83.3%" in page

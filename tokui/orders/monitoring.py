@@ -277,55 +277,105 @@ class MonthOtif:
     share: Decimal | None
 
 
-def otif_by_month(*, account: Account, today: datetime.date, months: int = 6) -> list[MonthOtif]:
-    """``selectors_orders.otif`` of the account for each of the last ``months`` months, in three
-    queries instead of three a month (same rule: an order counts in every month one of its
-    lines is promised in; it is on time in full when every line was fully delivered — arrival,
-    else shipping date — on or before its promised date)."""
+@dataclass(frozen=True)
+class AccountOtif:
+    account_id: int
+    name: str
+    orders: int
+    on_time_in_full: int
+    share: Decimal
+
+
+@dataclass(frozen=True)
+class BookOtif:
+    months: list[MonthOtif]
+    accounts: list[AccountOtif]  # the worst first (at least MIN_ORDERS_RANKED orders)
+
+
+MIN_ORDERS_RANKED = 3
+
+
+def _share(hits: int, count: int) -> Decimal | None:
+    return (Decimal(hits * 100) / count).quantize(Decimal("0.1")) if count else None
+
+
+def _otif(
+    orders: QuerySet[Order], today: datetime.date, months: int, *, rank: bool = True
+) -> BookOtif:
+    """OTIF of ``orders`` (the rule of ``selectors_orders.otif``: an order counts in every
+    month one of its lines is promised in; it is on time in full when every line was fully
+    delivered — arrival, else shipping date — on or before its promised date) for each of the
+    last ``months`` months, and per account over the whole period. Three queries, whatever
+    the number of orders (subqueries, never long lists of ids); a fourth names the ranked
+    accounts when ``rank``."""
     firsts = _months_back(today, months)
     start = firsts[0]
     end = today.replace(day=calendar.monthrange(today.year, today.month)[1])
-    order_ids = list(
-        Order.objects.filter(account_id=account.pk)
-        .exclude(status=OrderStatus.CANCELLED)
+    in_period = (
+        orders.exclude(status=OrderStatus.CANCELLED)
         .filter(
-            pk__in=OrderLine.objects.filter(
-                order__account_id=account.pk, promised_on__gte=start, promised_on__lte=end
-            ).values("order_id")
+            pk__in=OrderLine.objects.filter(promised_on__gte=start, promised_on__lte=end).values(
+                "order_id"
+            )
         )
-        .values_list("pk", flat=True)
-    )
-    lines = list(
-        OrderLine.objects.filter(order_id__in=order_ids).only(
-            "pk", "order_id", "quantity", "promised_on"
-        )
+        .values("pk")
     )
     shipped: dict[int, list[tuple[datetime.date, int]]] = {}
-    for row in DeliveryLine.objects.filter(order_line__order_id__in=order_ids).values(
-        "order_line_id", "quantity", "delivery__shipped_on", "delivery__delivered_on"
-    ):
-        day = row["delivery__delivered_on"] or row["delivery__shipped_on"]
-        shipped.setdefault(row["order_line_id"], []).append((day, row["quantity"]))
-    good = dict.fromkeys(order_ids, True)
+    for line_id, quantity, shipped_on, delivered_on in DeliveryLine.objects.filter(
+        order_line__order_id__in=in_period
+    ).values_list("order_line_id", "quantity", "delivery__shipped_on", "delivery__delivered_on"):
+        shipped.setdefault(line_id, []).append((delivered_on or shipped_on, quantity))
+    good: dict[int, bool] = {}
+    account_of: dict[int, int] = {}
     in_month: dict[datetime.date, set[int]] = {m: set() for m in firsts}
-    for line in lines:
-        if line.promised_on is None:
-            in_time = sum(q for _d, q in shipped.get(line.pk, []))
+    for line_id, order_id, account_id, quantity, promised_on in OrderLine.objects.filter(
+        order_id__in=in_period
+    ).values_list("pk", "order_id", "order__account_id", "quantity", "promised_on"):
+        account_of[order_id] = account_id
+        deliveries = shipped.get(line_id, [])
+        if promised_on is None:
+            in_time = sum(q for _d, q in deliveries)
         else:
-            deadline = line.promised_on
-            in_time = sum(q for d, q in shipped.get(line.pk, []) if d <= deadline)
-            month = deadline.replace(day=1)
+            in_time = sum(q for d, q in deliveries if d <= promised_on)
+            month = promised_on.replace(day=1)
             if month in in_month:
-                in_month[month].add(line.order_id)
-        if in_time < line.quantity:
-            good[line.order_id] = False
+                in_month[month].add(order_id)
+        good[order_id] = good.get(order_id, True) and in_time >= quantity
     result = []
     for month in firsts:
         ids = in_month[month]
         hits = sum(1 for i in ids if good[i])
-        share = (Decimal(hits * 100) / len(ids)).quantize(Decimal("0.1")) if ids else None
-        result.append(MonthOtif(month, len(ids), hits, share))
-    return result
+        result.append(MonthOtif(month, len(ids), hits, _share(hits, len(ids))))
+    per_account: dict[int, list[int]] = {}
+    for order_id, ok in good.items():
+        counted = per_account.setdefault(account_of[order_id], [0, 0])
+        counted[0] += 1
+        counted[1] += int(ok)
+    if not rank:
+        return BookOtif(months=result, accounts=[])
+    ranked = {pk: c for pk, c in per_account.items() if c[0] >= MIN_ORDERS_RANKED}
+    names = dict(Account.objects.filter(pk__in=list(ranked)).values_list("pk", "name"))
+    accounts = sorted(
+        (
+            AccountOtif(pk, names.get(pk, ""), count, hits, _share(hits, count) or Decimal(0))
+            for pk, (count, hits) in ranked.items()
+        ),
+        key=lambda a: (a.share, -a.orders, a.name),
+    )
+    return BookOtif(months=result, accounts=accounts)
+
+
+def otif_by_month(*, account: Account, today: datetime.date, months: int = 6) -> list[MonthOtif]:
+    """OTIF of one account for each of the last ``months`` months (``_otif``)."""
+    return _otif(Order.objects.filter(account_id=account.pk), today, months, rank=False).months
+
+
+def book_otif(*, viewer: User, today: datetime.date, months: int = 6) -> BookOtif:
+    """OTIF of every account the viewer sees, by month, and the accounts ranked worst first."""
+    orders = Order.objects.all()
+    if not sees_every_account(viewer):
+        orders = orders.filter(account_id__in=Account.objects.visible_to(viewer).values("pk"))
+    return _otif(orders, today, months)
 
 
 RECENT_ORDERS = 5

@@ -6,4 +6,5 @@ from tokui.orders import views_monitoring as views
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("orders/late/", views.late_orders, name="late_orders"),
+    path("orders/otif/", views.otif_report, name="otif"),
 ]

@@ -106,6 +106,27 @@ def late_orders(request: HttpRequest) -> TemplateResponse:
     return TemplateResponse(request, template, context)
 
 
+@maps_service_errors
+def otif_report(request: HttpRequest) -> TemplateResponse:
+    """On time in full by month over every account the viewer sees, and the accounts whose
+    deliveries were least often on time in full."""
+    viewer = _viewer(request)
+    report = monitoring.book_otif(viewer=viewer, today=timezone.localdate())
+    return TemplateResponse(
+        request,
+        "orders/monitoring/otif.html",
+        {
+            "months": report.months,
+            "accounts": report.accounts[:OTIF_ACCOUNTS],
+            "min_orders": monitoring.MIN_ORDERS_RANKED,
+            **NAV,
+        },
+    )
+
+
+OTIF_ACCOUNTS = 20
+
+
 def account_orders_section(request: HttpRequest, account: Account) -> dict[str, Any] | None:
     """The account's recent orders, buying rhythm, late / at-risk count and OTIF by month."""
     viewer = _viewer(request)
