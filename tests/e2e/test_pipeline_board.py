@@ -61,6 +61,9 @@ def test_drag_refused_by_the_playbook_then_moved_once_the_step_is_done_then_quot
     sign_in(page, live_server.url, "kam")
     page.get_by_role("link", name="Deals", exact=True).click()
     expect(page.get_by_role("heading", name="Deals", level=1)).to_be_visible()
+    # The heading shows before the deferred board script has attached its drag handlers; a
+    # drag that early goes nowhere (a flaky CI run): wait for the page to finish loading.
+    page.wait_for_load_state("load")
 
     card = page.locator(f'.deal-card[data-deal="{deal.pk}"]')
     target = page.locator(f"#col-{presentation.pk}")
