@@ -48,7 +48,7 @@ from django.utils.translation import get_language, gettext_lazy, pgettext
 from django.utils.translation import gettext as _
 
 from tokui.accounts.models import Account, Contact, account_scope
-from tokui.catalog.constants import ROLES_SEEING_COST, ProductStatus
+from tokui.catalog.constants import ProductStatus
 from tokui.catalog.models import Product
 from tokui.core.audit import audit_record, check_version
 from tokui.core.exceptions import ApplicationError, Conflict, NotFound, PermissionDenied
@@ -58,7 +58,14 @@ from tokui.orders.constants import OrderSource, OrderStatus, QuoteStatus
 from tokui.orders.hooks import order_confirmed_hooks
 from tokui.orders.models import Order, OrderLine, Quote
 from tokui.orders.numbering import next_document_number
-from tokui.orders.quotes import PricedLine, price_lines, quote_totals
+from tokui.orders.quotes import (
+    PricedLine,
+    describe_priced_lines,
+    line_discount,
+    line_margin,
+    price_lines,
+    quote_totals,
+)
 from tokui.orders.selectors import visible_account
 from tokui.pricing.approvals import (
     OPEN_STATUSES,
@@ -300,20 +307,6 @@ def _asked_price(value: Any, currency: str, key: str) -> Decimal | None:
 # -- prices beyond authority -----------------------------------------------------------------
 
 
-def _margin(price: Decimal, cost: Decimal | None) -> Decimal | None:
-    if cost is None:
-        return None
-    if price <= 0:
-        return -HUNDRED if cost > 0 else None
-    return ((price - cost) / price * HUNDRED).quantize(CENT)
-
-
-def _discount(price: Decimal, list_price: Decimal) -> Decimal:
-    if list_price <= 0:
-        return Decimal(0)
-    return max(Decimal(0), ((list_price - price) / list_price * HUNDRED).quantize(CENT))
-
-
 def order_needs(lines: Sequence[PricedLine], currency: str) -> Needs | None:
     """What the lines asked below the engine's price take (as ``quote_needs``): the largest
     discount off list, the lowest margin, the net value (yen). None: every line is at the
@@ -324,10 +317,10 @@ def order_needs(lines: Sequence[PricedLine], currency: str) -> Needs | None:
     worst_discount: Decimal | None = None
     worst_margin: Decimal | None = None
     for line in discounted:
-        discount = _discount(line.unit_price, line.list_price)
+        discount = line_discount(line.unit_price, line.list_price)
         if worst_discount is None or discount > worst_discount:
             worst_discount = discount
-        margin = _margin(line.unit_price, line.product.cost)
+        margin = line_margin(line.unit_price, line.product.cost)
         if margin is not None and (worst_margin is None or margin < worst_margin):
             worst_margin = margin
     subtotal = sum((line.amount for line in lines), Decimal(0))
@@ -1028,44 +1021,17 @@ def _apply_order_approval(request: ApprovalRequest, approver: User) -> None:
     )
 
 
-def _pct(value: Decimal | None) -> str | None:
-    return None if value is None else f"{value.quantize(Decimal('0.1')).normalize():f}%"
-
-
 def _describe_order(request: ApprovalRequest, viewer: User) -> list[dict[str, Any]]:
-    """A row per line (price found vs agreed, discount off list, margin) and the total."""
     order = Order.objects.filter(pk=_proposal_order_id(request)).first()
     if order is None:
         return []
-    sees_cost = viewer.role in ROLES_SEEING_COST
-    rows = []
-    for line in order.lines.select_related("product").order_by("position"):
-        cost = line.product.cost if line.product else None
-        rows.append(
-            {
-                "kind": _("Line %(n)d") % {"n": line.position},
-                "label": f"{line.sku} {line.description} × {line.quantity}",
-                "list_price": format_money(line.list_price, order.currency),
-                "current": format_money(line.engine_price, order.currency),
-                "proposed": format_money(line.unit_price, order.currency),
-                "discount": _pct(_discount(line.unit_price, line.list_price)),
-                "margin": _pct(_margin(line.unit_price, cost)) if sees_cost else None,
-                "changed": line.unit_price < line.engine_price,
-            }
-        )
-    rows.append(
-        {
-            "kind": _("Total"),
-            "label": _("Order %(number)s (net, before tax)") % {"number": order.number},
-            "list_price": "",
-            "current": "",
-            "proposed": format_money(order.subtotal, order.currency),
-            "discount": None,
-            "margin": None,
-            "changed": False,
-        }
+    return describe_priced_lines(
+        order.lines.select_related("product").order_by("position"),
+        currency=order.currency,
+        subtotal=order.subtotal,
+        total_label=_("Order %(number)s (net, before tax)") % {"number": order.number},
+        viewer=viewer,
     )
-    return rows
 
 
 def _request_title(request: ApprovalRequest) -> str:

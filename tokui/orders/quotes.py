@@ -687,7 +687,8 @@ def quote_reprice(*, actor: User, quote: Quote, version: int | None = None) -> Q
     return quote
 
 
-def _margin(price: Decimal, cost: Decimal | None) -> Decimal | None:
+def line_margin(price: Decimal, cost: Decimal | None) -> Decimal | None:
+    """The margin on cost at ``price`` in percent (None without a cost)."""
     if cost is None:
         return None
     if price <= 0:
@@ -695,7 +696,8 @@ def _margin(price: Decimal, cost: Decimal | None) -> Decimal | None:
     return ((price - cost) / price * HUNDRED).quantize(CENT)
 
 
-def _discount(price: Decimal, list_price: Decimal) -> Decimal:
+def line_discount(price: Decimal, list_price: Decimal) -> Decimal:
+    """The discount off the list price in percent (never negative)."""
     if list_price <= 0:
         return Decimal(0)
     return max(Decimal(0), ((list_price - price) / list_price * HUNDRED).quantize(CENT))
@@ -709,10 +711,10 @@ def quote_needs(quote: Quote) -> Needs:
     for line in quote.lines.select_related("product"):
         if line.unit_price >= line.engine_price:
             continue
-        discount = _discount(line.unit_price, line.list_price)
+        discount = line_discount(line.unit_price, line.list_price)
         if worst_discount is None or discount > worst_discount:
             worst_discount = discount
-        margin = _margin(line.unit_price, line.product.cost if line.product else None)
+        margin = line_margin(line.unit_price, line.product.cost if line.product else None)
         if margin is not None and (worst_margin is None or margin < worst_margin):
             worst_margin = margin
     return Needs(
@@ -1128,41 +1130,53 @@ def _pct(value: Decimal | None) -> str | None:
     return None if value is None else f"{value.quantize(Decimal('0.1')).normalize():f}%"
 
 
-def _describe_quote(request: ApprovalRequest, viewer: User) -> list[dict[str, Any]]:
-    """A row per line (price found vs offered, discount off list, margin) and the total."""
-    quote = Quote.objects.filter(pk=_proposal_quote_id(request)).first()
-    if quote is None:
-        return []
+def describe_priced_lines(
+    lines: Any, *, currency: str, subtotal: Decimal, total_label: str, viewer: User
+) -> list[dict[str, Any]]:
+    """What an approver sees of a quote's or an order's lines: a row per line (the price found
+    vs the one proposed, discount off list, margin for those who see costs) and the total."""
     sees_cost = viewer.role in ROLES_SEEING_COST
     rows = []
-    for line in quote.lines.select_related("product").order_by("position"):
-        offered = line.unit_price < line.engine_price
+    for line in lines:
         cost = line.product.cost if line.product else None
         rows.append(
             {
                 "kind": _("Line %(n)d") % {"n": line.position},
                 "label": f"{line.sku} {line.description} × {line.quantity}",
-                "list_price": format_money(line.list_price, quote.currency),
-                "current": format_money(line.engine_price, quote.currency),
-                "proposed": format_money(line.unit_price, quote.currency),
-                "discount": _pct(_discount(line.unit_price, line.list_price)),
-                "margin": _pct(_margin(line.unit_price, cost)) if sees_cost else None,
-                "changed": offered,
+                "list_price": format_money(line.list_price, currency),
+                "current": format_money(line.engine_price, currency),
+                "proposed": format_money(line.unit_price, currency),
+                "discount": _pct(line_discount(line.unit_price, line.list_price)),
+                "margin": _pct(line_margin(line.unit_price, cost)) if sees_cost else None,
+                "changed": line.unit_price < line.engine_price,
             }
         )
     rows.append(
         {
             "kind": _("Total"),
-            "label": _("Quote %(number)s (net, before tax)") % {"number": quote.display_number},
+            "label": total_label,
             "list_price": "",
             "current": "",
-            "proposed": format_money(quote.subtotal, quote.currency),
+            "proposed": format_money(subtotal, currency),
             "discount": None,
             "margin": None,
             "changed": False,
         }
     )
     return rows
+
+
+def _describe_quote(request: ApprovalRequest, viewer: User) -> list[dict[str, Any]]:
+    quote = Quote.objects.filter(pk=_proposal_quote_id(request)).first()
+    if quote is None:
+        return []
+    return describe_priced_lines(
+        quote.lines.select_related("product").order_by("position"),
+        currency=quote.currency,
+        subtotal=quote.subtotal,
+        total_label=_("Quote %(number)s (net, before tax)") % {"number": quote.display_number},
+        viewer=viewer,
+    )
 
 
 def _request_title(request: ApprovalRequest) -> str:
